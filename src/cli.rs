@@ -1,0 +1,350 @@
+//! The command line: clap definitions at the edge, resolved into plain values before anything
+//! else runs. Commands write their normal output to the writer they are given; errors go back to
+//! `main`, which prints them.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::answers::{self, Answers, Origin, RawAnswers, Resolve};
+use crate::apply;
+use crate::error::{Error, exit};
+use crate::options::{Choice, Ci, Cloud, Gitops, Language, Registry, Rollout};
+use crate::plan::{Action, Entry, Plan};
+use crate::presets;
+use crate::prompt::Wizard;
+use crate::render::{self, VERSION};
+
+/// Scaffold a production-ready service repository: a runnable service, a multi-stage Dockerfile,
+/// Kustomize base and overlays, GitOps manifests, Terraform with remote state, a CI/CD pipeline,
+/// alert rules and a runbook for every alert.
+#[derive(Debug, Parser)]
+#[command(name = "infra-new", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new service repository.
+    ///
+    /// Answers come from a preset, then an answers file, then flags and `--set`, each overriding
+    /// the one before; the wizard asks for whatever is still missing. Without a terminal on stdin,
+    /// or with `--non-interactive`, nothing is asked and missing answers are an error.
+    New(NewArgs),
+    /// List the embedded presets, or print one.
+    Presets {
+        #[command(subcommand)]
+        action: Option<PresetsAction>,
+    },
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PresetsAction {
+    /// List the presets with their descriptions (the default).
+    List,
+    /// Print a preset's TOML.
+    Show {
+        /// The preset's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// One JSON document on stdout, for automation.
+    Json,
+}
+
+fn choice_help<C: Choice>(what: &str) -> String {
+    format!("{what} [values: {}]", C::ids().join(", "))
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The directory to create; it must not exist or be empty. Defaults to `./<name>`, and its
+    /// name is the default service name.
+    pub path: Option<PathBuf>,
+
+    /// Service name: a DNS-1123 label that is also a valid image name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Language>("Service language"))]
+    pub language: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Registry>("Container registry"))]
+    pub registry: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Cloud>("Cloud provider"))]
+    pub cloud: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Rollout>("Rollout strategy"))]
+    pub rollout: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Ci>("CI system"))]
+    pub ci: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Gitops>("GitOps engine"))]
+    pub gitops: Option<String>,
+    /// GitHub organisation or user that owns the repository (lowercase).
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// The team that owns the service and is paged for it [default: platform].
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// The port the service listens on [default: 8080].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Cloud region [default: the cloud's usual first region, e.g. us-east-1].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Availability SLO in percent over 30 days [default: 99.9].
+    #[arg(long, value_name = "PERCENT")]
+    pub slo_target: Option<String>,
+
+    /// Start from a preset: an embedded one by name (see `infra-new presets`) or a TOML file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub preset: Option<String>,
+    /// Read answers from a TOML file (flat `key = value`; a scaffold's `.infra-new.toml` works too).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Set any answer; repeatable. Overrides the preset and the answers file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Take the default for every missing answer that has one instead of asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Never ask: a missing or invalid answer is an error (also when stdin is not a terminal).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Print the plan (every file, new or unchanged, and its size) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With `--dry-run`, print the contents as a unified diff.
+    #[arg(long, requires = "dry_run")]
+    pub diff: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Do not create a git repository and its first commit.
+    #[arg(long)]
+    pub no_git: bool,
+}
+
+/// Runs a parsed command line; returns the exit code for success paths.
+pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
+    match cli.command {
+        Command::New(args) => new(args, out),
+        Command::Presets { action } => presets_cmd(action.unwrap_or(PresetsAction::List), out),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "infra-new", out);
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(out).map_err(Error::io("cannot write", "stdout"))?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn presets_cmd(action: PresetsAction, out: &mut dyn Write) -> Result<i32, Error> {
+    match action {
+        PresetsAction::List => {
+            let all = presets::all();
+            let width = all.iter().map(|p| p.name.len()).max().unwrap_or(0);
+            for p in all {
+                let _ = writeln!(out, "{:<width$}  {}", p.name, p.description);
+            }
+        }
+        PresetsAction::Show { name } => {
+            let _ = write!(out, "{}", presets::find(&name)?.text);
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Layers the answer sources in precedence order: preset < answers file < `--set` < flags.
+fn gather(args: &NewArgs) -> Result<RawAnswers, Error> {
+    let mut raw = RawAnswers::default();
+    let mut problems = Vec::new();
+    if let Some(spec) = &args.preset {
+        raw.overlay(presets::load(spec)?);
+    }
+    if let Some(path) = &args.answers {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadAnswers { path: path.clone(), source })?;
+        match RawAnswers::from_toml(&text, Origin::File(path.display().to_string())) {
+            Ok(file) => raw.overlay(file),
+            Err(p) => problems.extend(p),
+        }
+    }
+    for pair in &args.set {
+        let (key, value) = pair.split_once('=').ok_or_else(|| Error::BadSet(pair.clone()))?;
+        if let Err(p) = raw.set(key.trim(), value, Origin::Flag) {
+            problems.push(p);
+        }
+    }
+    let flags = [
+        ("name", &args.name),
+        ("language", &args.language),
+        ("registry", &args.registry),
+        ("cloud", &args.cloud),
+        ("rollout", &args.rollout),
+        ("ci", &args.ci),
+        ("gitops", &args.gitops),
+        ("org", &args.org),
+        ("team", &args.team),
+        ("port", &args.port),
+        ("region", &args.region),
+        ("slo_target", &args.slo_target),
+    ];
+    for (key, value) in flags {
+        if let Some(v) = value {
+            raw.set(key, v.clone(), Origin::Flag).expect("flags are field keys");
+        }
+    }
+    if problems.is_empty() { Ok(raw) } else { Err(Error::InvalidAnswers(problems)) }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    target: String,
+    dry_run: bool,
+    generator_version: &'static str,
+    answers: &'a Answers,
+    files: &'a [Entry],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diffs: Option<Vec<FileDiff>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FileDiff {
+    path: String,
+    diff: String,
+}
+
+fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let raw = gather(&args)?;
+    // Refuse a full target before asking anything.
+    if let Some(path) = &args.path {
+        Plan::for_new(path, Default::default())?;
+    }
+    let interactive = !args.non_interactive && std::io::stdin().is_terminal();
+    let mut wizard = Wizard;
+    let answers = answers::resolve(
+        &raw,
+        &mut Resolve {
+            dir_name: args.path.as_deref().and_then(answers::dir_name),
+            take_defaults: args.yes,
+            prompter: if interactive { Some(&mut wizard) } else { None },
+        },
+    )?;
+    let target = args.path.clone().unwrap_or_else(|| PathBuf::from(&answers.name));
+    let plan = Plan::for_new(&target, render::render(&answers)?)?;
+
+    if args.dry_run {
+        let diffs = if args.diff { Some(diffs(&plan)?) } else { None };
+        match args.format {
+            Format::Json => print_json(out, &report(&plan, &answers, true, diffs, None)),
+            Format::Human => print_plan(out, &plan, diffs.as_deref()),
+        }
+        return Ok(exit::OK);
+    }
+
+    let message = commit_message(&answers);
+    let applied = apply::apply_new(&plan, (!args.no_git).then_some(message.as_str()))?;
+    match args.format {
+        Format::Json => {
+            print_json(out, &report(&plan, &answers, false, None, applied.commit.as_ref().map(|c| c.id.clone())))
+        }
+        Format::Human => print_created(out, &plan, &applied),
+    }
+    if applied.commit.as_ref().is_some_and(|c| c.fallback_identity) {
+        eprintln!(
+            "note: git has no user.name/user.email configured; the first commit is by `{} <{}>`.\n      Fix it with `git commit --amend --reset-author` after setting them.",
+            crate::git::FALLBACK_NAME,
+            crate::git::FALLBACK_EMAIL
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn commit_message(a: &Answers) -> String {
+    let answers: Vec<String> = a.to_pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("Scaffold {} with infra-new {VERSION}\n\nAnswers: {}\n", a.name, answers.join(" "))
+}
+
+fn diffs(plan: &Plan) -> Result<Vec<FileDiff>, Error> {
+    let mut out = Vec::new();
+    for entry in &plan.entries {
+        if let Some(diff) = plan.diff(&entry.path)? {
+            out.push(FileDiff { path: entry.path.clone(), diff });
+        }
+    }
+    Ok(out)
+}
+
+fn report<'a>(plan: &'a Plan, answers: &'a Answers, dry_run: bool, diffs: Option<Vec<FileDiff>>, commit: Option<String>) -> Report<'a> {
+    Report {
+        target: plan.target.display().to_string(),
+        dry_run,
+        generator_version: VERSION,
+        answers,
+        files: &plan.entries,
+        diffs,
+        commit,
+    }
+}
+
+fn print_json(out: &mut dyn Write, value: &impl Serialize) {
+    let _ = serde_json::to_writer_pretty(&mut *out, value);
+    let _ = writeln!(out);
+}
+
+fn human_size(bytes: usize) -> String {
+    if bytes < 1024 { format!("{bytes} B") } else { format!("{:.1} KiB", bytes as f64 / 1024.0) }
+}
+
+fn print_plan(out: &mut dyn Write, plan: &Plan, diffs: Option<&[FileDiff]>) {
+    let _ = writeln!(out, "Plan for `{}` (dry run: nothing is written)", plan.target.display());
+    for e in &plan.entries {
+        let _ = writeln!(out, "  {:<9} {}  ({})", e.action.as_str(), e.path, human_size(e.size));
+    }
+    let _ = writeln!(
+        out,
+        "{} files: {} new, {} unchanged, {} in all",
+        plan.entries.len(),
+        plan.count(Action::Create),
+        plan.count(Action::Unchanged),
+        human_size(plan.total_size())
+    );
+    for d in diffs.unwrap_or_default() {
+        let _ = write!(out, "{}", d.diff);
+    }
+}
+
+fn print_created(out: &mut dyn Write, plan: &Plan, applied: &apply::Applied) {
+    let shown = display_path(&plan.target);
+    let _ = write!(out, "Created `{shown}`: {} files, {}", applied.files, human_size(plan.total_size()));
+    match &applied.commit {
+        Some(c) => {
+            let _ = writeln!(out, ", committed as {} on branch main.", &c.id[..12]);
+        }
+        None => {
+            let _ = writeln!(out, " (no git repository: --no-git).");
+        }
+    }
+    let _ = writeln!(out, "\nNext steps:\n  cd {shown}\n  make test        # the service's unit tests\n  less README.md   # deploy, promote, roll back; runbooks in docs/runbooks/");
+}
+
+fn display_path(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,137 @@
+//! Typed errors. The library returns them; only `main` prints them and maps them to exit codes.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::answers::{Origin, keys};
+
+/// Documented exit codes.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// Bad input or usage: nothing was written.
+    pub const USAGE: i32 = 2;
+    /// The environment failed us (I/O, git): nothing was left half-written.
+    pub const FAILURE: i32 = 3;
+}
+
+/// One problem with one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    /// The value given, or `None` when the answer is missing.
+    pub value: Option<String>,
+    pub origin: Option<Origin>,
+    /// What a valid value looks like (valid values for a choice).
+    pub hint: String,
+}
+
+impl Problem {
+    pub fn new(key: &str, value: &str, origin: &Origin, hint: String) -> Problem {
+        Problem { key: key.to_string(), value: Some(value.to_string()), origin: Some(origin.clone()), hint }
+    }
+
+    pub fn missing(key: &str, hint: String) -> Problem {
+        Problem { key: key.to_string(), value: None, origin: None, hint }
+    }
+
+    pub fn unknown_key(key: &str, origin: &Origin) -> Problem {
+        Problem {
+            key: key.to_string(),
+            value: None,
+            origin: Some(origin.clone()),
+            hint: format!("unknown key; valid keys: {}", keys().join(", ")),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.value, &self.origin) {
+            (Some(v), Some(o)) => write!(f, "`{}` = {:?} (from {o}): {}", self.key, v, self.hint),
+            (None, Some(o)) => write!(f, "`{}` (from {o}): {}", self.key, self.hint),
+            _ => write!(f, "`{}` is missing: {}", self.key, self.hint),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} invalid or missing answer{}:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, list(.0))]
+    InvalidAnswers(Vec<Problem>),
+
+    #[error("cannot read answers file `{}`", .path.display())]
+    ReadAnswers { path: PathBuf, source: std::io::Error },
+
+    #[error("unknown preset `{name}`; available presets: {}", .available.join(", "))]
+    UnknownPreset { name: String, available: Vec<String> },
+
+    #[error("target `{}` exists and is not empty", .0.display())]
+    TargetNotEmpty(PathBuf),
+
+    #[error("target `{}` exists and is not a directory", .0.display())]
+    TargetNotDirectory(PathBuf),
+
+    #[error("invalid `--set {0}`: expected KEY=VALUE")]
+    BadSet(String),
+
+    #[error("the wizard was cancelled")]
+    Cancelled,
+
+    #[error("cannot ask for `{key}`")]
+    Prompt { key: String, source: Box<dyn std::error::Error + Send + Sync> },
+
+    #[error("template `{template}` failed to render")]
+    Render { template: String, source: minijinja::Error },
+
+    #[error("{action} `{}`", .path.display())]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+
+    #[error("git: {action}")]
+    Git { action: &'static str, source: git2::Error },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+}
+
+impl Error {
+    /// The exit code `main` maps this error to.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::InvalidAnswers(_)
+            | Error::ReadAnswers { .. }
+            | Error::UnknownPreset { .. }
+            | Error::TargetNotEmpty(_)
+            | Error::TargetNotDirectory(_)
+            | Error::BadSet(_)
+            | Error::Cancelled => exit::USAGE,
+            Error::Prompt { .. } | Error::Render { .. } | Error::Io { .. } | Error::Git { .. } => exit::FAILURE,
+        }
+    }
+
+    /// What the user can do about it, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::InvalidAnswers(_) => Some(
+                "pass answers with flags (`--name`, `--language`, ...), `--set KEY=VALUE`, `--answers FILE` or `--preset NAME`; `--yes` takes the defaults".into(),
+            ),
+            Error::UnknownPreset { .. } => Some("`infra-new presets` lists them; a path to a .toml file works too".into()),
+            Error::TargetNotEmpty(_) => {
+                Some("choose a directory that does not exist yet, or an empty one: nothing was written".into())
+            }
+            Error::Render { .. } => Some("this is a bug in infra-new's templates: please report it".into()),
+            Error::Git { .. } => Some("`--no-git` skips the repository and its first commit".into()),
+            _ => None,
+        }
+    }
+
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
+    }
+
+    pub fn git(action: &'static str) -> impl FnOnce(git2::Error) -> Error {
+        move |source| Error::Git { action, source }
+    }
+}

@@ -1,0 +1,60 @@
+//! Which template files an answer brings. This is the one place that says so: templates never
+//! decide whether they exist, and the code never scatters path checks elsewhere.
+
+use crate::answers::Answers;
+use crate::options::{Ci, Cloud, Gitops, Language, Registry, Rollout};
+
+/// A path pattern: a directory prefix (`dir/`), a suffix (`*.go`) or one exact path. Patterns
+/// match the output path (after `.j2` is dropped and `__env__` is kept as is).
+struct Rule {
+    pattern: &'static str,
+    when: fn(&Answers) -> bool,
+}
+
+const RULES: &[Rule] = &[
+    // Service skeleton and its build.
+    Rule { pattern: "*.go", when: |a| a.language == Language::Go },
+    Rule { pattern: "go.mod", when: |a| a.language == Language::Go },
+    // CI system.
+    Rule { pattern: ".github/", when: |a| a.ci == Ci::Github },
+    // GitOps engine.
+    Rule { pattern: "deploy/argocd/", when: |a| a.gitops == Gitops::Argocd },
+    // Cloud.
+    Rule { pattern: "terraform/", when: |a| a.cloud == Cloud::Aws },
+    // Rollout strategy and registry bring no files of their own yet; their facts shape shared
+    // templates. They are listed so that a new value has an obvious place to add files.
+    Rule { pattern: "deploy/kubernetes/", when: |a| a.rollout == Rollout::Rolling },
+    Rule { pattern: ".github/workflows/", when: |a| a.registry == Registry::Ghcr },
+];
+
+fn matches(pattern: &str, path: &str) -> bool {
+    if let Some(suffix) = pattern.strip_prefix('*') {
+        path.ends_with(suffix)
+    } else if pattern.ends_with('/') {
+        path.starts_with(pattern)
+    } else {
+        path == pattern
+    }
+}
+
+/// Whether the template at output path `path` belongs in the scaffold for `answers`: every rule
+/// that matches the path must hold.
+pub fn includes(path: &str, answers: &Answers) -> bool {
+    RULES.iter().filter(|r| matches(r.pattern, path)).all(|r| (r.when)(answers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(matches("*.go", "main.go"));
+        assert!(matches("*.go", "internal/x.go"));
+        assert!(!matches("*.go", "go.mod"));
+        assert!(matches(".github/", ".github/workflows/ci.yml"));
+        assert!(!matches(".github/", ".githubx"));
+        assert!(matches("go.mod", "go.mod"));
+        assert!(!matches("go.mod", "sub/go.mod"));
+    }
+}

@@ -1,0 +1,165 @@
+//! The closed sets of choices a scaffold is made of, each with the facts templates need.
+//!
+//! Only values whose templates exist are listed: the CLI never offers a choice that would render a
+//! stub. Adding a value means adding its variant here, its facts, and its templates.
+
+use std::fmt;
+
+/// Implemented by every option enum so that parsing, help and error messages share one code path.
+pub trait Choice: Sized + Copy + 'static {
+    /// The answer key this option is stored under (`language`, `registry`, ...).
+    const KEY: &'static str;
+    /// Every supported value, in the order the wizard lists them.
+    const ALL: &'static [Self];
+    /// The identifier used in flags, answers files and templates.
+    fn id(self) -> &'static str;
+    /// One line shown next to the value in the wizard and in `--help`.
+    fn describe(self) -> &'static str;
+
+    fn parse(value: &str) -> Option<Self> {
+        let wanted = value.trim().to_ascii_lowercase();
+        Self::ALL.iter().copied().find(|c| c.id() == wanted)
+    }
+
+    fn ids() -> Vec<&'static str> {
+        Self::ALL.iter().map(|c| c.id()).collect()
+    }
+}
+
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident, $key:literal, { $($variant:ident => ($id:literal, $desc:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl Choice for $name {
+            const KEY: &'static str = $key;
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            fn id(self) -> &'static str { match self { $(Self::$variant => $id),+ } }
+            fn describe(self) -> &'static str { match self { $(Self::$variant => $desc),+ } }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.id()) }
+        }
+    };
+}
+
+choice!(
+    /// The service skeleton's language.
+    Language, "language", {
+        Go => ("go", "Go, standard library only, distroless static image"),
+    }
+);
+
+choice!(
+    /// Where CI pushes the image.
+    Registry, "registry", {
+        Ghcr => ("ghcr", "GitHub Container Registry (ghcr.io), pushed with the workflow token"),
+    }
+);
+
+choice!(
+    /// The cloud that hosts the cluster, the secrets and the Terraform state.
+    Cloud, "cloud", {
+        Aws => ("aws", "Amazon Web Services: EKS, IAM OIDC, Secrets Manager, S3 state"),
+    }
+);
+
+choice!(
+    /// How a new version replaces the old one.
+    Rollout, "rollout", {
+        Rolling => ("rolling", "Kubernetes RollingUpdate, maxUnavailable 0"),
+    }
+);
+
+choice!(
+    /// The CI/CD system that runs the pipeline.
+    Ci, "ci", {
+        Github => ("github", "GitHub Actions"),
+    }
+);
+
+choice!(
+    /// The GitOps engine that syncs the cluster from git.
+    Gitops, "gitops", {
+        Argocd => ("argocd", "Argo CD: an AppProject and one Application per environment"),
+    }
+);
+
+impl Registry {
+    /// The image repository (no tag) for a service.
+    pub fn image(self, org: &str, name: &str) -> String {
+        match self {
+            Registry::Ghcr => format!("ghcr.io/{org}/{name}"),
+        }
+    }
+}
+
+impl Ci {
+    /// The web address of the repository on the CI's forge.
+    pub fn repo_web_url(self, org: &str, name: &str) -> String {
+        match self {
+            Ci::Github => format!("https://github.com/{org}/{name}"),
+        }
+    }
+}
+
+impl Cloud {
+    /// The region used when no answer names one.
+    pub fn default_region(self) -> &'static str {
+        match self {
+            Cloud::Aws => "us-east-1",
+        }
+    }
+
+    /// Whether `region` has the shape of one of this cloud's region names.
+    pub fn is_region(self, region: &str) -> bool {
+        match self {
+            // e.g. us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4
+            Cloud::Aws => {
+                let parts: Vec<&str> = region.split('-').collect();
+                let (area, rest) = match parts.as_slice() {
+                    [area, "gov", rest @ ..] | [area, rest @ ..] => (*area, rest),
+                    [] => return false,
+                };
+                area.len() == 2
+                    && area.chars().all(|c| c.is_ascii_lowercase())
+                    && rest.len() == 2
+                    && !rest[0].is_empty()
+                    && rest[0].chars().all(|c| c.is_ascii_lowercase())
+                    && !rest[1].is_empty()
+                    && rest[1].chars().all(|c| c.is_ascii_digit())
+            }
+        }
+    }
+
+    /// A human hint listing region examples, for error messages.
+    pub fn region_examples(self) -> &'static str {
+        match self {
+            Cloud::Aws => "an AWS region such as us-east-1, eu-west-1 or ap-southeast-2",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_is_case_insensitive_and_rejects_unknown_values() {
+        assert_eq!(Language::parse("Go"), Some(Language::Go));
+        assert_eq!(Language::parse("cobol"), None);
+        assert_eq!(Registry::ids(), vec!["ghcr"]);
+    }
+
+    #[test]
+    fn aws_regions() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"] {
+            assert!(Cloud::Aws.is_region(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "u-east-1", "us--1"] {
+            assert!(!Cloud::Aws.is_region(bad), "{bad}");
+        }
+    }
+}
