@@ -159,9 +159,20 @@ pub struct RawAnswers {
 
 impl RawAnswers {
     /// Sets `key` (which must be a field key) to `value`.
-    pub fn set(&mut self, key: &str, value: impl Into<String>, origin: Origin) -> Result<(), Problem> {
+    pub fn set(
+        &mut self,
+        key: &str,
+        value: impl Into<String>,
+        origin: Origin,
+    ) -> Result<(), Problem> {
         let field = field(key).ok_or_else(|| Problem::unknown_key(key, &origin))?;
-        self.values.insert(field.key, Raw { value: value.into(), origin });
+        self.values.insert(
+            field.key,
+            Raw {
+                value: value.into(),
+                origin,
+            },
+        );
         Ok(())
     }
 
@@ -182,7 +193,12 @@ impl RawAnswers {
     /// `.infra-new.toml`). Every problem is collected, not just the first.
     pub fn from_toml(text: &str, origin: Origin) -> Result<RawAnswers, Vec<Problem>> {
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            vec![Problem::new("", "", &origin, format!("not valid TOML: {}", e.message()))]
+            vec![Problem::new(
+                "",
+                "",
+                &origin,
+                format!("not valid TOML: {}", e.message()),
+            )]
         })?;
         let table = match table.get("answers") {
             Some(toml::Value::Table(inner)) => inner.clone(),
@@ -210,7 +226,11 @@ impl RawAnswers {
                 problems.push(p);
             }
         }
-        if problems.is_empty() { Ok(raw) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(raw)
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -265,7 +285,8 @@ impl Answers {
     pub fn to_raw(&self, origin: Origin) -> RawAnswers {
         let mut raw = RawAnswers::default();
         for (key, value) in self.to_pairs() {
-            raw.set(key, value, origin.clone()).expect("every pair is a known field");
+            raw.set(key, value, origin.clone())
+                .expect("every pair is a known field");
         }
         raw
     }
@@ -279,6 +300,9 @@ pub struct Resolve<'a> {
     pub take_defaults: bool,
     /// Asks for what is still missing; `None` when nothing may be asked.
     pub prompter: Option<&'a mut dyn Prompter>,
+    /// Problems found while gathering the raw answers (unknown keys, bad types), reported in the
+    /// same error as the values' own problems, before anything is asked.
+    pub earlier: Vec<Problem>,
 }
 
 /// The partially resolved answers, so that defaults and checks can depend on earlier answers.
@@ -295,7 +319,11 @@ impl Resolved {
 
 fn default_for(key: &str, done: &Resolved, ctx: &Resolve<'_>) -> Option<String> {
     match key {
-        "name" => ctx.dir_name.as_deref().filter(|n| check_name(n).is_ok()).map(str::to_string),
+        "name" => ctx
+            .dir_name
+            .as_deref()
+            .filter(|n| check_name(n).is_ok())
+            .map(str::to_string),
         "language" => Some(Language::ALL[0].id().into()),
         "registry" => Some(Registry::ALL[0].id().into()),
         "cloud" => Some(Cloud::ALL[0].id().into()),
@@ -315,7 +343,11 @@ fn default_for(key: &str, done: &Resolved, ctx: &Resolve<'_>) -> Option<String> 
 fn check(key: &str, value: &str, done: &Resolved) -> Result<String, String> {
     let value = value.trim();
     let choice = |ids: Vec<&str>, ok: bool| {
-        if ok { Ok(value.to_ascii_lowercase()) } else { Err(format!("valid values: {}", ids.join(", "))) }
+        if ok {
+            Ok(value.to_ascii_lowercase())
+        } else {
+            Err(format!("valid values: {}", ids.join(", ")))
+        }
     };
     match key {
         "name" => check_name(value).map(|()| value.to_string()),
@@ -329,7 +361,9 @@ fn check(key: &str, value: &str, done: &Resolved) -> Result<String, String> {
         "team" => check_label(value, 63).map(|()| value.to_string()),
         "port" => match value.parse::<u16>() {
             Ok(p) if p >= 1024 => Ok(p.to_string()),
-            _ => Err("a whole number from 1024 to 65535 (the image runs as a non-root user)".into()),
+            _ => {
+                Err("a whole number from 1024 to 65535 (the image runs as a non-root user)".into())
+            }
         },
         "region" => match done.cloud() {
             Some(cloud) if cloud.is_region(value) => Ok(value.to_string()),
@@ -352,10 +386,14 @@ pub fn check_name(value: &str) -> Result<(), String> {
 }
 
 fn check_label(value: &str, max: usize) -> Result<(), String> {
-    let shape = format!("lowercase letters, digits and '-', not starting or ending with '-', at most {max} characters");
+    let shape = format!(
+        "lowercase letters, digits and '-', not starting or ending with '-', at most {max} characters"
+    );
     let ok = !value.is_empty()
         && value.len() <= max
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !value.starts_with('-')
         && !value.ends_with('-');
     if ok { Ok(()) } else { Err(shape) }
@@ -364,7 +402,9 @@ fn check_label(value: &str, max: usize) -> Result<(), String> {
 fn check_org(value: &str) -> Result<(), String> {
     let ok = !value.is_empty()
         && value.len() <= 39
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !value.starts_with('-')
         && !value.ends_with('-')
         && !value.contains("--");
@@ -388,12 +428,15 @@ fn check_slo(value: &str) -> Result<f64, String> {
 /// problems reported at once), then missing ones are defaulted (`take_defaults`) or asked for.
 pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error> {
     let mut done = Resolved::default();
-    let mut problems = Vec::new();
+    let mut problems = std::mem::take(&mut ctx.earlier);
+    let mut failed = Vec::new();
 
     // Given values first, in field order, so that a region is checked against a given cloud. A
     // region given without a cloud waits for the cloud to be chosen below.
     for field in FIELDS {
-        let Some(given) = raw.get(field.key) else { continue };
+        let Some(given) = raw.get(field.key) else {
+            continue;
+        };
         if field.key == "region" && done.cloud().is_none() {
             continue;
         }
@@ -401,15 +444,20 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
             Ok(value) => {
                 done.values.insert(field.key, value);
             }
-            Err(hint) => problems.push(Problem::new(field.key, &given.value, &given.origin, hint)),
+            Err(hint) => {
+                problems.push(Problem::new(field.key, &given.value, &given.origin, hint));
+                failed.push(field.key);
+            }
         }
     }
-    if !problems.is_empty() {
+    // Never ask questions when the answers already fail; without a prompter, go on so that the
+    // error also lists what is missing.
+    if !problems.is_empty() && ctx.prompter.is_some() {
         return Err(Error::InvalidAnswers(problems));
     }
 
     for field in FIELDS {
-        if done.values.contains_key(field.key) {
+        if done.values.contains_key(field.key) || failed.contains(&field.key) {
             continue;
         }
         if let Some(given) = raw.get(field.key) {
@@ -418,7 +466,9 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
                 Ok(value) => {
                     done.values.insert(field.key, value);
                 }
-                Err(hint) => problems.push(Problem::new(field.key, &given.value, &given.origin, hint)),
+                Err(hint) => {
+                    problems.push(Problem::new(field.key, &given.value, &given.origin, hint))
+                }
             }
             continue;
         }
@@ -469,7 +519,9 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
 /// The default service name for a target directory.
 pub fn dir_name(target: &Path) -> Option<String> {
     let absolute = std::path::absolute(target).ok()?;
-    absolute.file_name().map(|n| n.to_string_lossy().into_owned())
+    absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -486,14 +538,27 @@ mod tests {
     }
 
     fn resolve_with(r: &RawAnswers, take_defaults: bool) -> Result<Answers, Error> {
-        resolve(r, &mut Resolve { dir_name: Some("checkout".into()), take_defaults, prompter: None })
+        resolve(
+            r,
+            &mut Resolve {
+                dir_name: Some("checkout".into()),
+                take_defaults,
+                prompter: None,
+                earlier: Vec::new(),
+            },
+        )
     }
 
     #[test]
     fn defaults_fill_everything_but_org() {
         let err = resolve_with(&RawAnswers::default(), true).unwrap_err();
-        let Error::InvalidAnswers(problems) = err else { panic!() };
-        assert_eq!(problems.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), vec!["org"]);
+        let Error::InvalidAnswers(problems) = err else {
+            panic!()
+        };
+        assert_eq!(
+            problems.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+            vec!["org"]
+        );
 
         let a = resolve_with(&raw(&[("org", "acme")]), true).unwrap();
         assert_eq!(a.name, "checkout");
@@ -504,8 +569,15 @@ mod tests {
 
     #[test]
     fn every_invalid_value_is_reported_at_once() {
-        let r = raw(&[("name", "Bad_Name"), ("language", "cobol"), ("port", "80"), ("slo_target", "100")]);
-        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else { panic!() };
+        let r = raw(&[
+            ("name", "Bad_Name"),
+            ("language", "cobol"),
+            ("port", "80"),
+            ("slo_target", "100"),
+        ]);
+        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
+            panic!()
+        };
         let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, vec!["name", "language", "port", "slo_target"]);
         assert!(problems[1].hint.contains("valid values: go"));
@@ -513,7 +585,9 @@ mod tests {
 
     #[test]
     fn without_defaults_or_prompter_missing_answers_are_problems() {
-        let Error::InvalidAnswers(problems) = resolve_with(&raw(&[("name", "x1")]), false).unwrap_err() else {
+        let Error::InvalidAnswers(problems) =
+            resolve_with(&raw(&[("name", "x1")]), false).unwrap_err()
+        else {
             panic!()
         };
         assert_eq!(problems.len(), FIELDS.len() - 1);
@@ -522,17 +596,42 @@ mod tests {
 
     #[test]
     fn scripted_wizard_fills_in_missing_answers() {
-        let mut prompter = Scripted::new(&["checkout", "acme", "payments", "9090", "eu-west-1", "99.95"]);
-        let r = raw(&[("language", "go"), ("registry", "ghcr"), ("cloud", "aws"), ("rollout", "rolling"), ("ci", "github"), ("gitops", "argocd")]);
-        let a = resolve(&r, &mut Resolve { dir_name: None, take_defaults: false, prompter: Some(&mut prompter) }).unwrap();
-        assert_eq!(prompter.asked(), vec!["name", "org", "team", "port", "region", "slo_target"]);
-        assert_eq!((a.port, a.region.as_str(), a.slo_target), (9090, "eu-west-1", 99.95));
+        let mut prompter =
+            Scripted::new(&["checkout", "acme", "payments", "9090", "eu-west-1", "99.95"]);
+        let r = raw(&[
+            ("language", "go"),
+            ("registry", "ghcr"),
+            ("cloud", "aws"),
+            ("rollout", "rolling"),
+            ("ci", "github"),
+            ("gitops", "argocd"),
+        ]);
+        let a = resolve(
+            &r,
+            &mut Resolve {
+                dir_name: None,
+                take_defaults: false,
+                prompter: Some(&mut prompter),
+                earlier: Vec::new(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            prompter.asked(),
+            vec!["name", "org", "team", "port", "region", "slo_target"]
+        );
+        assert_eq!(
+            (a.port, a.region.as_str(), a.slo_target),
+            (9090, "eu-west-1", 99.95)
+        );
     }
 
     #[test]
     fn region_is_checked_against_the_cloud() {
         let r = raw(&[("org", "acme"), ("region", "europe-west1")]);
-        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else { panic!() };
+        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
+            panic!()
+        };
         assert_eq!(problems[0].key, "region");
         assert!(problems[0].hint.contains("AWS region"));
     }
@@ -542,7 +641,17 @@ mod tests {
         for ok in ["a", "checkout", "order-service-2", &"a".repeat(40)] {
             assert!(check_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "1svc", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(41), "é"] {
+        for bad in [
+            "",
+            "1svc",
+            "-a",
+            "a-",
+            "A",
+            "a_b",
+            "a.b",
+            &"a".repeat(41),
+            "é",
+        ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
     }
@@ -552,7 +661,11 @@ mod tests {
         let text = "name = \"checkout\"\nlangauge = \"go\"\nport = [1]\n";
         let problems = RawAnswers::from_toml(text, Origin::File("a.toml".into())).unwrap_err();
         assert_eq!(problems.len(), 2);
-        assert!(problems.iter().any(|p| p.key == "langauge" && p.hint.contains("valid keys")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.key == "langauge" && p.hint.contains("valid keys"))
+        );
         assert!(problems.iter().any(|p| p.key == "port"));
     }
 

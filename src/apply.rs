@@ -19,8 +19,11 @@ pub struct Applied {
 /// Creates the scaffold of `plan` at its target; with `commit_message`, as a git repository whose
 /// first commit holds every file.
 pub fn apply_new(plan: &Plan, commit_message: Option<&str>) -> Result<Applied, Error> {
-    let target = std::path::absolute(&plan.target).map_err(Error::io("cannot resolve", &plan.target))?;
-    let parent = target.parent().ok_or_else(|| Error::TargetNotDirectory(target.clone()))?;
+    let target =
+        std::path::absolute(&plan.target).map_err(Error::io("cannot resolve", &plan.target))?;
+    let parent = target
+        .parent()
+        .ok_or_else(|| Error::TargetNotDirectory(target.clone()))?;
     let created_parents = create_parents(parent)?;
     let result = write_and_rename(plan, &target, parent, commit_message);
     if result.is_err() {
@@ -32,8 +35,16 @@ pub fn apply_new(plan: &Plan, commit_message: Option<&str>) -> Result<Applied, E
     result
 }
 
-fn write_and_rename(plan: &Plan, target: &Path, parent: &Path, commit_message: Option<&str>) -> Result<Applied, Error> {
-    let stem = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+fn write_and_rename(
+    plan: &Plan,
+    target: &Path,
+    parent: &Path,
+    commit_message: Option<&str>,
+) -> Result<Applied, Error> {
+    let stem = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let prefix = format!(".{stem}.infra-new-");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix);
@@ -64,7 +75,11 @@ fn write_and_rename(plan: &Plan, target: &Path, parent: &Path, commit_message: O
     // rename(2) replaces an empty directory atomically and fails on a non-empty one, so a target
     // that gained files since the plan was made is never overwritten.
     fs::rename(staging.path(), target).map_err(|e| {
-        if target.is_dir() && fs::read_dir(target).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        if target.is_dir()
+            && fs::read_dir(target)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+        {
             Error::TargetNotEmpty(target.to_path_buf())
         } else {
             Error::io("cannot move the scaffold into", target)(e)
@@ -72,7 +87,11 @@ fn write_and_rename(plan: &Plan, target: &Path, parent: &Path, commit_message: O
     })?;
     // The directory now lives at the target; the guard must not delete it.
     let _ = staging.keep();
-    Ok(Applied { target: target.to_path_buf(), files: plan.tree.len(), commit })
+    Ok(Applied {
+        target: target.to_path_buf(),
+        files: plan.tree.len(),
+        commit,
+    })
 }
 
 /// Creates the missing ancestors of `dir`, returning the ones it made (outermost first).

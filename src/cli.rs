@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::answers::{self, Answers, Origin, RawAnswers, Resolve};
 use crate::apply;
-use crate::error::{Error, exit};
+use crate::error::{Error, Problem, exit};
 use crate::options::{Choice, Ci, Cloud, Gitops, Language, Registry, Rollout};
 use crate::plan::{Action, Entry, Plan};
 use crate::presets;
@@ -34,7 +34,7 @@ pub enum Command {
     /// Answers come from a preset, then an answers file, then flags and `--set`, each overriding
     /// the one before; the wizard asks for whatever is still missing. Without a terminal on stdin,
     /// or with `--non-interactive`, nothing is asked and missing answers are an error.
-    New(NewArgs),
+    New(Box<NewArgs>),
     /// List the embedded presets, or print one.
     Presets {
         #[command(subcommand)]
@@ -141,14 +141,16 @@ pub struct NewArgs {
 /// Runs a parsed command line; returns the exit code for success paths.
 pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
     match cli.command {
-        Command::New(args) => new(args, out),
+        Command::New(args) => new(*args, out),
         Command::Presets { action } => presets_cmd(action.unwrap_or(PresetsAction::List), out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "infra-new", out);
             Ok(exit::OK)
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(out).map_err(Error::io("cannot write", "stdout"))?;
+            clap_mangen::Man::new(Cli::command())
+                .render(out)
+                .map_err(Error::io("cannot write", "stdout"))?;
             Ok(exit::OK)
         }
     }
@@ -170,22 +172,32 @@ fn presets_cmd(action: PresetsAction, out: &mut dyn Write) -> Result<i32, Error>
     Ok(exit::OK)
 }
 
-/// Layers the answer sources in precedence order: preset < answers file < `--set` < flags.
-fn gather(args: &NewArgs) -> Result<RawAnswers, Error> {
+/// Layers the answer sources in precedence order: preset < answers file < `--set` < flags. Bad
+/// keys and values are returned as problems so that one error can list them with the rest.
+fn gather(args: &NewArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
     let mut raw = RawAnswers::default();
     let mut problems = Vec::new();
     if let Some(spec) = &args.preset {
-        raw.overlay(presets::load(spec)?);
+        match presets::load(spec) {
+            Ok(preset) => raw.overlay(preset),
+            Err(Error::InvalidAnswers(p)) => problems.extend(p),
+            Err(other) => return Err(other),
+        }
     }
     if let Some(path) = &args.answers {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadAnswers { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadAnswers {
+            path: path.clone(),
+            source,
+        })?;
         match RawAnswers::from_toml(&text, Origin::File(path.display().to_string())) {
             Ok(file) => raw.overlay(file),
             Err(p) => problems.extend(p),
         }
     }
     for pair in &args.set {
-        let (key, value) = pair.split_once('=').ok_or_else(|| Error::BadSet(pair.clone()))?;
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::BadSet(pair.clone()))?;
         if let Err(p) = raw.set(key.trim(), value, Origin::Flag) {
             problems.push(p);
         }
@@ -206,10 +218,11 @@ fn gather(args: &NewArgs) -> Result<RawAnswers, Error> {
     ];
     for (key, value) in flags {
         if let Some(v) = value {
-            raw.set(key, v.clone(), Origin::Flag).expect("flags are field keys");
+            raw.set(key, v.clone(), Origin::Flag)
+                .expect("flags are field keys");
         }
     }
-    if problems.is_empty() { Ok(raw) } else { Err(Error::InvalidAnswers(problems)) }
+    Ok((raw, problems))
 }
 
 #[derive(Serialize)]
@@ -232,7 +245,7 @@ struct FileDiff {
 }
 
 fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    let raw = gather(&args)?;
+    let (raw, earlier) = gather(&args)?;
     // Refuse a full target before asking anything.
     if let Some(path) = &args.path {
         Plan::for_new(path, Default::default())?;
@@ -245,9 +258,13 @@ fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
             dir_name: args.path.as_deref().and_then(answers::dir_name),
             take_defaults: args.yes,
             prompter: if interactive { Some(&mut wizard) } else { None },
+            earlier,
         },
     )?;
-    let target = args.path.clone().unwrap_or_else(|| PathBuf::from(&answers.name));
+    let target = args
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&answers.name));
     let plan = Plan::for_new(&target, render::render(&answers)?)?;
 
     if args.dry_run {
@@ -262,9 +279,16 @@ fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let message = commit_message(&answers);
     let applied = apply::apply_new(&plan, (!args.no_git).then_some(message.as_str()))?;
     match args.format {
-        Format::Json => {
-            print_json(out, &report(&plan, &answers, false, None, applied.commit.as_ref().map(|c| c.id.clone())))
-        }
+        Format::Json => print_json(
+            out,
+            &report(
+                &plan,
+                &answers,
+                false,
+                None,
+                applied.commit.as_ref().map(|c| c.id.clone()),
+            ),
+        ),
         Format::Human => print_created(out, &plan, &applied),
     }
     if applied.commit.as_ref().is_some_and(|c| c.fallback_identity) {
@@ -278,21 +302,38 @@ fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
 }
 
 fn commit_message(a: &Answers) -> String {
-    let answers: Vec<String> = a.to_pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("Scaffold {} with infra-new {VERSION}\n\nAnswers: {}\n", a.name, answers.join(" "))
+    let answers: Vec<String> = a
+        .to_pairs()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "Scaffold {} with infra-new {VERSION}\n\nAnswers: {}\n",
+        a.name,
+        answers.join(" ")
+    )
 }
 
 fn diffs(plan: &Plan) -> Result<Vec<FileDiff>, Error> {
     let mut out = Vec::new();
     for entry in &plan.entries {
         if let Some(diff) = plan.diff(&entry.path)? {
-            out.push(FileDiff { path: entry.path.clone(), diff });
+            out.push(FileDiff {
+                path: entry.path.clone(),
+                diff,
+            });
         }
     }
     Ok(out)
 }
 
-fn report<'a>(plan: &'a Plan, answers: &'a Answers, dry_run: bool, diffs: Option<Vec<FileDiff>>, commit: Option<String>) -> Report<'a> {
+fn report<'a>(
+    plan: &'a Plan,
+    answers: &'a Answers,
+    dry_run: bool,
+    diffs: Option<Vec<FileDiff>>,
+    commit: Option<String>,
+) -> Report<'a> {
     Report {
         target: plan.target.display().to_string(),
         dry_run,
@@ -310,13 +351,27 @@ fn print_json(out: &mut dyn Write, value: &impl Serialize) {
 }
 
 fn human_size(bytes: usize) -> String {
-    if bytes < 1024 { format!("{bytes} B") } else { format!("{:.1} KiB", bytes as f64 / 1024.0) }
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
 }
 
 fn print_plan(out: &mut dyn Write, plan: &Plan, diffs: Option<&[FileDiff]>) {
-    let _ = writeln!(out, "Plan for `{}` (dry run: nothing is written)", plan.target.display());
+    let _ = writeln!(
+        out,
+        "Plan for `{}` (dry run: nothing is written)",
+        plan.target.display()
+    );
     for e in &plan.entries {
-        let _ = writeln!(out, "  {:<9} {}  ({})", e.action.as_str(), e.path, human_size(e.size));
+        let _ = writeln!(
+            out,
+            "  {:<9} {}  ({})",
+            e.action.as_str(),
+            e.path,
+            human_size(e.size)
+        );
     }
     let _ = writeln!(
         out,
@@ -333,7 +388,12 @@ fn print_plan(out: &mut dyn Write, plan: &Plan, diffs: Option<&[FileDiff]>) {
 
 fn print_created(out: &mut dyn Write, plan: &Plan, applied: &apply::Applied) {
     let shown = display_path(&plan.target);
-    let _ = write!(out, "Created `{shown}`: {} files, {}", applied.files, human_size(plan.total_size()));
+    let _ = write!(
+        out,
+        "Created `{shown}`: {} files, {}",
+        applied.files,
+        human_size(plan.total_size())
+    );
     match &applied.commit {
         Some(c) => {
             let _ = writeln!(out, ", committed as {} on branch main.", &c.id[..12]);
@@ -342,7 +402,10 @@ fn print_created(out: &mut dyn Write, plan: &Plan, applied: &apply::Applied) {
             let _ = writeln!(out, " (no git repository: --no-git).");
         }
     }
-    let _ = writeln!(out, "\nNext steps:\n  cd {shown}\n  make test        # the service's unit tests\n  less README.md   # deploy, promote, roll back; runbooks in docs/runbooks/");
+    let _ = writeln!(
+        out,
+        "\nNext steps:\n  cd {shown}\n  make test        # the service's unit tests\n  less README.md   # deploy, promote, roll back; runbooks in docs/runbooks/"
+    );
 }
 
 fn display_path(p: &Path) -> String {

@@ -28,11 +28,21 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(key: &str, value: &str, origin: &Origin, hint: String) -> Problem {
-        Problem { key: key.to_string(), value: Some(value.to_string()), origin: Some(origin.clone()), hint }
+        Problem {
+            key: key.to_string(),
+            value: Some(value.to_string()),
+            origin: Some(origin.clone()),
+            hint,
+        }
     }
 
     pub fn missing(key: &str, hint: String) -> Problem {
-        Problem { key: key.to_string(), value: None, origin: None, hint }
+        Problem {
+            key: key.to_string(),
+            value: None,
+            origin: None,
+            hint,
+        }
     }
 
     pub fn unknown_key(key: &str, origin: &Origin) -> Problem {
@@ -61,10 +71,16 @@ pub enum Error {
     InvalidAnswers(Vec<Problem>),
 
     #[error("cannot read answers file `{}`", .path.display())]
-    ReadAnswers { path: PathBuf, source: std::io::Error },
+    ReadAnswers {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("unknown preset `{name}`; available presets: {}", .available.join(", "))]
-    UnknownPreset { name: String, available: Vec<String> },
+    UnknownPreset {
+        name: String,
+        available: Vec<String>,
+    },
 
     #[error("target `{}` exists and is not empty", .0.display())]
     TargetNotEmpty(PathBuf),
@@ -79,20 +95,37 @@ pub enum Error {
     Cancelled,
 
     #[error("cannot ask for `{key}`")]
-    Prompt { key: String, source: Box<dyn std::error::Error + Send + Sync> },
+    Prompt {
+        key: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error("template `{template}` failed to render")]
-    Render { template: String, source: minijinja::Error },
+    Render {
+        template: String,
+        source: minijinja::Error,
+    },
 
     #[error("{action} `{}`", .path.display())]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("git: {action}")]
-    Git { action: &'static str, source: git2::Error },
+    Git {
+        action: &'static str,
+        source: git2::Error,
+    },
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Error {
@@ -106,7 +139,9 @@ impl Error {
             | Error::TargetNotDirectory(_)
             | Error::BadSet(_)
             | Error::Cancelled => exit::USAGE,
-            Error::Prompt { .. } | Error::Render { .. } | Error::Io { .. } | Error::Git { .. } => exit::FAILURE,
+            Error::Prompt { .. } | Error::Render { .. } | Error::Io { .. } | Error::Git { .. } => {
+                exit::FAILURE
+            }
         }
     }
 
@@ -126,9 +161,16 @@ impl Error {
         }
     }
 
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     }
 
     pub fn git(action: &'static str) -> impl FnOnce(git2::Error) -> Error {

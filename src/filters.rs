@@ -29,7 +29,9 @@ pub fn yaml(value: &Value) -> String {
 
 /// A JSON value: strings quoted, numbers, booleans, lists and maps as they are.
 pub fn json(value: &Value) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::new(ErrorKind::InvalidOperation, "cannot serialize to JSON").with_source(e))
+    serde_json::to_string(value).map_err(|e| {
+        Error::new(ErrorKind::InvalidOperation, "cannot serialize to JSON").with_source(e)
+    })
 }
 
 /// An HCL (Terraform) quoted string. `${` and `%{` are doubled so that they stay literal text
@@ -83,7 +85,10 @@ pub fn toml(value: &Value) -> String {
 pub fn shell(value: &Value) -> Result<String, Error> {
     let text = value.to_string();
     if text.contains('\0') {
-        return Err(Error::new(ErrorKind::InvalidOperation, "a NUL byte cannot be quoted for the shell"));
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "a NUL byte cannot be quoted for the shell",
+        ));
     }
     Ok(format!("'{}'", text.replace('\'', r"'\''")))
 }
@@ -169,7 +174,10 @@ mod tests {
             let inner = &out[1..out.len() - 1];
             assert!(!inner.contains('\n'), "{out}");
             // No unescaped quote ends the string early, and no interpolation opens.
-            assert!(!inner.replace("\\\\", "").replace("\\\"", "").contains('"'), "{out}");
+            assert!(
+                !inner.replace("\\\\", "").replace("\\\"", "").contains('"'),
+                "{out}"
+            );
             assert!(!inner.replace("$${", "").contains("${"), "{out}");
             assert!(!inner.replace("%%{", "").contains("%{"), "{out}");
         }
@@ -179,7 +187,11 @@ mod tests {
     fn shell_words_survive_a_real_shell() {
         for input in HOSTILE {
             let word = shell(&v(input)).unwrap();
-            let out = std::process::Command::new("sh").arg("-c").arg(format!("printf %s {word}")).output().unwrap();
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {word}"))
+                .output()
+                .unwrap();
             assert!(out.status.success());
             assert_eq!(String::from_utf8(out.stdout).unwrap(), *input, "{word}");
         }
@@ -193,6 +205,9 @@ mod tests {
         let out = env
             .render_str("a: {{ x | yaml }}\nb = {{ x | hcl }}\nc = {{ x | toml }}\nd={{ x | shell }}\ne: {{ x | json }}", minijinja::context! { x => "${a}: 'b'" })
             .unwrap();
-        assert_eq!(out, "a: \"${a}: 'b'\"\nb = \"$${a}: 'b'\"\nc = \"${a}: 'b'\"\nd='${a}: '\\''b'\\'''\ne: \"${a}: 'b'\"");
+        assert_eq!(
+            out,
+            "a: \"${a}: 'b'\"\nb = \"$${a}: 'b'\"\nc = \"${a}: 'b'\"\nd='${a}: '\\''b'\\'''\ne: \"${a}: 'b'\""
+        );
     }
 }

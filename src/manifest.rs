@@ -13,18 +13,39 @@ struct Rule {
 
 const RULES: &[Rule] = &[
     // Service skeleton and its build.
-    Rule { pattern: "*.go", when: |a| a.language == Language::Go },
-    Rule { pattern: "go.mod", when: |a| a.language == Language::Go },
+    Rule {
+        pattern: "*.go",
+        when: |a| a.language == Language::Go,
+    },
+    Rule {
+        pattern: "go.mod",
+        when: |a| a.language == Language::Go,
+    },
     // CI system.
-    Rule { pattern: ".github/", when: |a| a.ci == Ci::Github },
+    Rule {
+        pattern: ".github/",
+        when: |a| a.ci == Ci::Github,
+    },
     // GitOps engine.
-    Rule { pattern: "deploy/argocd/", when: |a| a.gitops == Gitops::Argocd },
+    Rule {
+        pattern: "deploy/argocd/",
+        when: |a| a.gitops == Gitops::Argocd,
+    },
     // Cloud.
-    Rule { pattern: "terraform/", when: |a| a.cloud == Cloud::Aws },
+    Rule {
+        pattern: "terraform/",
+        when: |a| a.cloud == Cloud::Aws,
+    },
     // Rollout strategy and registry bring no files of their own yet; their facts shape shared
     // templates. They are listed so that a new value has an obvious place to add files.
-    Rule { pattern: "deploy/kubernetes/", when: |a| a.rollout == Rollout::Rolling },
-    Rule { pattern: ".github/workflows/", when: |a| a.registry == Registry::Ghcr },
+    Rule {
+        pattern: "deploy/kubernetes/",
+        when: |a| a.rollout == Rollout::Rolling,
+    },
+    Rule {
+        pattern: ".github/workflows/",
+        when: |a| a.registry == Registry::Ghcr,
+    },
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {
@@ -40,7 +61,10 @@ fn matches(pattern: &str, path: &str) -> bool {
 /// Whether the template at output path `path` belongs in the scaffold for `answers`: every rule
 /// that matches the path must hold.
 pub fn includes(path: &str, answers: &Answers) -> bool {
-    RULES.iter().filter(|r| matches(r.pattern, path)).all(|r| (r.when)(answers))
+    RULES
+        .iter()
+        .filter(|r| matches(r.pattern, path))
+        .all(|r| (r.when)(answers))
 }
 
 #[cfg(test)]

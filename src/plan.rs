@@ -55,17 +55,28 @@ impl Plan {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Action::Create,
                 Err(e) => return Err(Error::io("cannot read", on_disk)(e)),
             };
-            entries.push(Entry { path: path.clone(), action, size: contents.len() });
+            entries.push(Entry {
+                path: path.clone(),
+                action,
+                size: contents.len(),
+            });
         }
-        Ok(Plan { target: target.to_path_buf(), entries, tree })
+        Ok(Plan {
+            target: target.to_path_buf(),
+            entries,
+            tree,
+        })
     }
 
     /// The plan for a new scaffold: the target must not exist, or be an empty directory.
     pub fn for_new(target: &Path, tree: Tree) -> Result<Plan, Error> {
         match std::fs::metadata(target) {
-            Ok(meta) if !meta.is_dir() => return Err(Error::TargetNotDirectory(target.to_path_buf())),
+            Ok(meta) if !meta.is_dir() => {
+                return Err(Error::TargetNotDirectory(target.to_path_buf()));
+            }
             Ok(_) => {
-                let mut entries = std::fs::read_dir(target).map_err(Error::io("cannot read", target))?;
+                let mut entries =
+                    std::fs::read_dir(target).map_err(Error::io("cannot read", target))?;
                 if entries.next().is_some() {
                     return Err(Error::TargetNotEmpty(target.to_path_buf()));
                 }
@@ -95,14 +106,24 @@ impl Plan {
         if old.as_deref() == Some(new.as_slice()) {
             return Ok(None);
         }
-        let (Ok(new_text), Ok(old_text)) =
-            (std::str::from_utf8(new), std::str::from_utf8(old.as_deref().unwrap_or_default()))
-        else {
+        let (Ok(new_text), Ok(old_text)) = (
+            std::str::from_utf8(new),
+            std::str::from_utf8(old.as_deref().unwrap_or_default()),
+        ) else {
             return Ok(Some(format!("Binary file {path} differs\n")));
         };
-        let old_name = if old.is_some() { format!("a/{path}") } else { "/dev/null".to_string() };
+        let old_name = if old.is_some() {
+            format!("a/{path}")
+        } else {
+            "/dev/null".to_string()
+        };
         let diff = similar::TextDiff::from_lines(old_text, new_text);
-        Ok(Some(diff.unified_diff().context_radius(3).header(&old_name, &format!("b/{path}")).to_string()))
+        Ok(Some(
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&old_name, &format!("b/{path}"))
+                .to_string(),
+        ))
     }
 }
 
@@ -111,7 +132,10 @@ mod tests {
     use super::*;
 
     fn tree(pairs: &[(&str, &str)]) -> Tree {
-        pairs.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect()
+        pairs
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect()
     }
 
     #[test]
@@ -119,13 +143,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("same"), "x").unwrap();
         std::fs::write(dir.path().join("changed"), "old\n").unwrap();
-        let plan = Plan::compare(dir.path(), tree(&[("same", "x"), ("changed", "new\n"), ("new/file", "n")])).unwrap();
-        let actions: Vec<_> = plan.entries.iter().map(|e| (e.path.as_str(), e.action)).collect();
-        assert_eq!(actions, vec![("changed", Action::Update), ("new/file", Action::Create), ("same", Action::Unchanged)]);
+        let plan = Plan::compare(
+            dir.path(),
+            tree(&[("same", "x"), ("changed", "new\n"), ("new/file", "n")]),
+        )
+        .unwrap();
+        let actions: Vec<_> = plan
+            .entries
+            .iter()
+            .map(|e| (e.path.as_str(), e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                ("changed", Action::Update),
+                ("new/file", Action::Create),
+                ("same", Action::Unchanged)
+            ]
+        );
         assert_eq!(plan.diff("same").unwrap(), None);
         let d = plan.diff("changed").unwrap().unwrap();
-        assert!(d.contains("-old") && d.contains("+new") && d.contains("a/changed"), "{d}");
-        assert!(plan.diff("new/file").unwrap().unwrap().starts_with("--- /dev/null"));
+        assert!(
+            d.contains("-old") && d.contains("+new") && d.contains("a/changed"),
+            "{d}"
+        );
+        assert!(
+            plan.diff("new/file")
+                .unwrap()
+                .unwrap()
+                .starts_with("--- /dev/null")
+        );
     }
 
     #[test]
@@ -133,7 +180,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(Plan::for_new(dir.path(), Tree::new()).is_ok());
         std::fs::write(dir.path().join("f"), "").unwrap();
-        assert!(matches!(Plan::for_new(dir.path(), Tree::new()), Err(Error::TargetNotEmpty(_))));
-        assert!(matches!(Plan::for_new(&dir.path().join("f"), Tree::new()), Err(Error::TargetNotDirectory(_))));
+        assert!(matches!(
+            Plan::for_new(dir.path(), Tree::new()),
+            Err(Error::TargetNotEmpty(_))
+        ));
+        assert!(matches!(
+            Plan::for_new(&dir.path().join("f"), Tree::new()),
+            Err(Error::TargetNotDirectory(_))
+        ));
     }
 }

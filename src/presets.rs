@@ -27,10 +27,23 @@ pub fn all() -> Vec<Preset> {
         .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
         .map(|f| {
             let text = f.contents_utf8().expect("presets are UTF-8").to_string();
-            let description =
-                text.lines().next().and_then(|l| l.strip_prefix('#')).map(|l| l.trim().to_string()).unwrap_or_default();
-            let name = f.path().file_stem().expect("a file name").to_string_lossy().into_owned();
-            Preset { name, description, text }
+            let description = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix('#'))
+                .map(|l| l.trim().to_string())
+                .unwrap_or_default();
+            let name = f
+                .path()
+                .file_stem()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned();
+            Preset {
+                name,
+                description,
+                text,
+            }
         })
         .collect();
     presets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -40,10 +53,14 @@ pub fn all() -> Vec<Preset> {
 /// Finds an embedded preset by name.
 pub fn find(name: &str) -> Result<Preset, Error> {
     let presets = all();
-    presets.iter().find(|p| p.name == name).cloned().ok_or_else(|| Error::UnknownPreset {
-        name: name.to_string(),
-        available: presets.iter().map(|p| p.name.clone()).collect(),
-    })
+    presets
+        .iter()
+        .find(|p| p.name == name)
+        .cloned()
+        .ok_or_else(|| Error::UnknownPreset {
+            name: name.to_string(),
+            available: presets.iter().map(|p| p.name.clone()).collect(),
+        })
 }
 
 /// Loads `--preset NAME|PATH`: an embedded preset by name, or a TOML file when the value is a path
@@ -52,11 +69,16 @@ pub fn load(spec: &str) -> Result<RawAnswers, Error> {
     let path = Path::new(spec);
     let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml");
     if looks_like_path {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadAnswers { path: path.to_path_buf(), source })?;
-        return RawAnswers::from_toml(&text, Origin::Preset(spec.to_string())).map_err(Error::InvalidAnswers);
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadAnswers {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return RawAnswers::from_toml(&text, Origin::Preset(spec.to_string()))
+            .map_err(Error::InvalidAnswers);
     }
     let preset = find(spec)?;
-    RawAnswers::from_toml(&preset.text, Origin::Preset(preset.name.clone())).map_err(Error::InvalidAnswers)
+    RawAnswers::from_toml(&preset.text, Origin::Preset(preset.name.clone()))
+        .map_err(Error::InvalidAnswers)
 }
 
 #[cfg(test)]
@@ -68,14 +90,20 @@ mod tests {
         let presets = all();
         assert!(presets.iter().any(|p| p.name == DEFAULT));
         for p in presets {
-            assert!(!p.description.is_empty(), "{} has no description line", p.name);
+            assert!(
+                !p.description.is_empty(),
+                "{} has no description line",
+                p.name
+            );
             assert!(load(&p.name).is_ok(), "{}", p.name);
         }
     }
 
     #[test]
     fn unknown_presets_list_the_available_ones() {
-        let Err(Error::UnknownPreset { available, .. }) = load("nope") else { panic!() };
+        let Err(Error::UnknownPreset { available, .. }) = load("nope") else {
+            panic!()
+        };
         assert!(available.contains(&DEFAULT.to_string()));
     }
 }

@@ -27,20 +27,32 @@ impl Prompter for Wizard {
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, Error> {
         let fail = |e: inquire::InquireError| match e {
-            inquire::InquireError::OperationCanceled | inquire::InquireError::OperationInterrupted => Error::Cancelled,
-            other => Error::Prompt { key: field.key.to_string(), source: Box::new(other) },
+            inquire::InquireError::OperationCanceled
+            | inquire::InquireError::OperationInterrupted => Error::Cancelled,
+            other => Error::Prompt {
+                key: field.key.to_string(),
+                source: Box::new(other),
+            },
         };
         match field.kind {
             Kind::Choice(options) => {
                 let options = options();
-                let labels: Vec<String> = options.iter().map(|(id, desc)| format!("{id:<8} {desc}")).collect();
-                let start = default.and_then(|d| options.iter().position(|(id, _)| *id == d)).unwrap_or(0);
+                let labels: Vec<String> = options
+                    .iter()
+                    .map(|(id, desc)| format!("{id:<8} {desc}"))
+                    .collect();
+                let start = default
+                    .and_then(|d| options.iter().position(|(id, _)| *id == d))
+                    .unwrap_or(0);
                 let picked = inquire::Select::new(field.prompt, labels.clone())
                     .with_help_message(field.help)
                     .with_starting_cursor(start)
                     .prompt()
                     .map_err(fail)?;
-                let index = labels.iter().position(|l| *l == picked).expect("picked from the list");
+                let index = labels
+                    .iter()
+                    .position(|l| *l == picked)
+                    .expect("picked from the list");
                 Ok(options[index].0.to_string())
             }
             Kind::Text => {
@@ -50,7 +62,9 @@ impl Prompter for Wizard {
                         Err(hint) => inquire::validator::Validation::Invalid(hint.into()),
                     })
                 };
-                let mut prompt = inquire::Text::new(field.prompt).with_help_message(field.help).with_validator(check);
+                let mut prompt = inquire::Text::new(field.prompt)
+                    .with_help_message(field.help)
+                    .with_validator(check);
                 if let Some(d) = default {
                     prompt = prompt.with_default(d);
                 }
@@ -68,7 +82,10 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn new(answers: &[&str]) -> Scripted {
-        Scripted { answers: answers.iter().map(|a| a.to_string()).collect(), asked: Vec::new() }
+        Scripted {
+            answers: answers.iter().map(|a| a.to_string()).collect(),
+            asked: Vec::new(),
+        }
     }
 
     pub fn asked(&self) -> Vec<&str> {
@@ -85,8 +102,15 @@ impl Prompter for Scripted {
     ) -> Result<String, Error> {
         self.asked.push(field.key.to_string());
         let answer = self.answers.pop_front().ok_or(Error::Cancelled)?;
-        let answer = if answer.is_empty() { default.unwrap_or_default().to_string() } else { answer };
-        validate(&answer).map_err(|hint| Error::Prompt { key: field.key.to_string(), source: hint.into() })?;
+        let answer = if answer.is_empty() {
+            default.unwrap_or_default().to_string()
+        } else {
+            answer
+        };
+        validate(&answer).map_err(|hint| Error::Prompt {
+            key: field.key.to_string(),
+            source: hint.into(),
+        })?;
         Ok(answer)
     }
 }

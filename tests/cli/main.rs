@@ -1,1 +1,7 @@
+//! The one integration test binary: drives the real `infra-new` in temp dirs.
 
+mod new;
+mod presets;
+mod snapshots;
+mod support;
+mod validators;

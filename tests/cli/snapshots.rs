@@ -1,0 +1,52 @@
+//! One snapshot per preset covering the whole rendered tree (review with `cargo insta review`).
+
+use infra_new::answers::{Origin, Resolve, resolve};
+use infra_new::presets;
+use infra_new::render::{Tree, render};
+
+/// The answers every preset is rendered with in snapshots and validator runs.
+pub fn preset_tree(preset: &str) -> Tree {
+    let mut raw = presets::load(preset).unwrap();
+    let mut extra = infra_new::answers::RawAnswers::default();
+    extra.set("name", "checkout", Origin::Flag).unwrap();
+    extra.set("org", "acme", Origin::Flag).unwrap();
+    extra.set("team", "payments", Origin::Flag).unwrap();
+    raw.overlay(extra);
+    let answers = resolve(
+        &raw,
+        &mut Resolve {
+            dir_name: None,
+            take_defaults: true,
+            prompter: None,
+            earlier: Vec::new(),
+        },
+    )
+    .unwrap();
+    render(&answers).unwrap()
+}
+
+/// The whole tree as one text: a header line per file, then its contents.
+fn flatten(tree: &Tree) -> String {
+    let mut out = String::new();
+    for (path, bytes) in tree {
+        out.push_str(&format!("==> {path} ({} bytes) <==\n", bytes.len()));
+        match std::str::from_utf8(bytes) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.push_str("<binary>\n"),
+        }
+        if !out.ends_with('\n') {
+            out.push_str("\n<no newline at end of file>\n");
+        }
+    }
+    out
+}
+
+#[test]
+fn every_preset_matches_its_snapshot() {
+    for preset in presets::all() {
+        let tree = preset_tree(&preset.name);
+        insta::with_settings!({ snapshot_suffix => preset.name.clone(), prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("tree", flatten(&tree));
+        });
+    }
+}

@@ -1,0 +1,716 @@
+//! Conformance: every preset's scaffold is run through the real third-party validators. Any
+//! finding fails. The validators are installed by `.ci/install-validators` (the README's test
+//! command runs it); with `INFRA_NEW_REQUIRE_VALIDATORS=1` (set by that command and in CI) a
+//! missing validator fails the run, otherwise it is reported as skipped.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_fs::TempDir;
+use infra_new::presets;
+
+use crate::snapshots::preset_tree;
+
+/// The inline skips each preset carries, by marker. Every skip states its reason (checked below);
+/// changing a template's skips means changing this table, on purpose.
+const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[("default", &[])];
+
+fn required() -> bool {
+    std::env::var("INFRA_NEW_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1")
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+/// The tool's path, or `None` (said on stderr) when it is missing and not required.
+fn tool(name: &str) -> Option<PathBuf> {
+    match which(name) {
+        Some(p) => Some(p),
+        None if required() => panic!(
+            "`{name}` is not installed: run .ci/install-validators (the README's test command does)"
+        ),
+        None => {
+            eprintln!("skipped: `{name}` is not installed (run .ci/install-validators)");
+            None
+        }
+    }
+}
+
+/// `../shared` beside the project, when present.
+fn shared() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!(
+            "note: ../shared is not present beside the project: the checks that use it are skipped"
+        );
+        None
+    }
+}
+
+/// A preset's scaffold written to a temp dir.
+struct Scaffold {
+    preset: String,
+    dir: TempDir,
+    tree: infra_new::render::Tree,
+}
+
+impl Scaffold {
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn files_with(&self, pred: impl Fn(&str) -> bool) -> Vec<String> {
+        self.tree.keys().filter(|p| pred(p)).cloned().collect()
+    }
+}
+
+fn scaffolds() -> Vec<Scaffold> {
+    presets::all()
+        .into_iter()
+        .map(|p| {
+            let tree = preset_tree(&p.name);
+            let dir = TempDir::new().unwrap();
+            for (path, bytes) in &tree {
+                let dest = dir.path().join(path);
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::write(dest, bytes).unwrap();
+            }
+            Scaffold {
+                preset: p.name,
+                dir,
+                tree,
+            }
+        })
+        .collect()
+}
+
+/// Runs `cmd` and fails the test, with everything it printed, unless it exits 0.
+fn check(what: &str, preset: &str, cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} found problems in preset `{preset}` ({cmd:?}, {}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn hadolint() {
+    let Some(hadolint) = tool("hadolint") else {
+        return;
+    };
+    for s in scaffolds() {
+        let dockerfiles = s.files_with(|p| {
+            p.rsplit('/')
+                .next()
+                .unwrap()
+                .to_ascii_lowercase()
+                .starts_with("dockerfile")
+        });
+        assert!(!dockerfiles.is_empty());
+        for f in dockerfiles {
+            check(
+                "hadolint",
+                &s.preset,
+                Command::new(&hadolint)
+                    .args(["--failure-threshold", "info", "--no-color", &f])
+                    .current_dir(s.root()),
+            );
+        }
+    }
+}
+
+#[test]
+fn actionlint_with_shellcheck() {
+    let (Some(actionlint), Some(_)) = (tool("actionlint"), tool("shellcheck")) else {
+        return;
+    };
+    for s in scaffolds() {
+        if s.files_with(|p| p.starts_with(".github/workflows/"))
+            .is_empty()
+        {
+            continue;
+        }
+        check(
+            "actionlint",
+            &s.preset,
+            Command::new(&actionlint)
+                .arg("-no-color")
+                .current_dir(s.root()),
+        );
+    }
+}
+
+#[test]
+fn zizmor() {
+    let Some(zizmor) = tool("zizmor") else { return };
+    for s in scaffolds() {
+        if s.files_with(|p| p.starts_with(".github/")).is_empty() {
+            continue;
+        }
+        check(
+            "zizmor",
+            &s.preset,
+            Command::new(&zizmor)
+                .args(["--offline", "--no-progress", "--persona", "pedantic", "."])
+                .current_dir(s.root()),
+        );
+    }
+}
+
+#[test]
+fn shellcheck() {
+    let Some(shellcheck) = tool("shellcheck") else {
+        return;
+    };
+    for s in scaffolds() {
+        let scripts = s.files_with(|p| {
+            p.ends_with(".sh")
+                || s.tree[p].starts_with(b"#!/bin/sh")
+                || s.tree[p].starts_with(b"#!/usr/bin/env bash")
+                || s.tree[p].starts_with(b"#!/bin/bash")
+        });
+        if scripts.is_empty() {
+            eprintln!(
+                "note: preset `{}` has no shell scripts; its run: blocks are checked by actionlint's shellcheck",
+                s.preset
+            );
+            continue;
+        }
+        check(
+            "shellcheck",
+            &s.preset,
+            Command::new(&shellcheck)
+                .args(&scripts)
+                .current_dir(s.root()),
+        );
+    }
+}
+
+const YAMLLINT_CONFIG: &str = "{extends: default, rules: {line-length: {max: 200}, document-start: disable, indentation: {spaces: 2, indent-sequences: consistent}, truthy: {check-keys: false}}}";
+
+#[test]
+fn yamllint() {
+    let Some(yamllint) = tool("yamllint") else {
+        return;
+    };
+    for s in scaffolds() {
+        let files = s.files_with(|p| p.ends_with(".yaml") || p.ends_with(".yml"));
+        check(
+            "yamllint",
+            &s.preset,
+            Command::new(&yamllint)
+                .args(["--strict", "-d", YAMLLINT_CONFIG])
+                .args(&files)
+                .current_dir(s.root()),
+        );
+    }
+}
+
+/// Builds every Kustomize overlay (and the Argo CD bootstrap) and returns env → built YAML.
+fn kustomize_builds(s: &Scaffold, kubectl: &Path) -> BTreeMap<String, String> {
+    let mut built = BTreeMap::new();
+    let mut dirs: Vec<String> = s
+        .files_with(|p| {
+            p.ends_with("/kustomization.yaml")
+                && !p.contains("/base/")
+                && !p.contains("/components/")
+        })
+        .into_iter()
+        .map(|p| p.trim_end_matches("/kustomization.yaml").to_string())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 3, "{dirs:?}");
+    for dir in dirs {
+        let out = check(
+            "kubectl kustomize",
+            &s.preset,
+            Command::new(kubectl)
+                .args(["kustomize", &dir])
+                .current_dir(s.root()),
+        );
+        built.insert(dir, String::from_utf8(out.stdout).unwrap());
+    }
+    built
+}
+
+/// Splits kustomize output into documents.
+fn documents(yaml: &str) -> Vec<String> {
+    yaml.split("\n---\n")
+        .map(|d| d.trim_start_matches("---\n").to_string())
+        .filter(|d| !d.trim().is_empty())
+        .collect()
+}
+
+fn top_level(doc: &str, key: &str) -> Option<String> {
+    doc.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .map(|v| v.trim().trim_matches('"').to_string())
+}
+
+#[test]
+fn kustomize_kubernetes_validate_crd_schemas_and_checkov() {
+    let Some(kubectl) = tool("kubectl") else {
+        return;
+    };
+    let kv = tool("kubernetes-validate");
+    let cjs = tool("check-jsonschema");
+    let checkov = tool("checkov");
+    let shared = shared();
+    for s in scaffolds() {
+        let built = kustomize_builds(&s, &kubectl);
+        let out = TempDir::new().unwrap();
+        let mut by_schema: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+        let mut checked = 0;
+        for (dir, yaml) in &built {
+            let name = dir.replace('/', "_");
+            let file = out.path().join(format!("{name}.yaml"));
+            std::fs::write(&file, yaml).unwrap();
+            if let Some(kv) = &kv {
+                check(
+                    "kubernetes-validate",
+                    &s.preset,
+                    Command::new(kv).args(["--strict", "--quiet"]).arg(&file),
+                );
+            }
+            for (i, doc) in documents(yaml).into_iter().enumerate() {
+                let api = top_level(&doc, "apiVersion").expect("apiVersion");
+                let kind = top_level(&doc, "kind").expect("kind");
+                let Some((group, version)) = api.split_once('/') else {
+                    continue;
+                };
+                if !group.contains('.') || group.ends_with(".k8s.io") {
+                    continue; // built-in: kubernetes-validate covers it
+                }
+                let Some(shared) = &shared else { continue };
+                let schema = shared
+                    .join("crd-schemas")
+                    .join(group)
+                    .join(format!("{}_{version}.json", kind.to_ascii_lowercase()));
+                assert!(
+                    schema.is_file(),
+                    "no schema for {api} {kind} in ../shared/crd-schemas"
+                );
+                let doc_file = out.path().join(format!("{name}-{i}-{kind}.yaml"));
+                std::fs::write(&doc_file, doc).unwrap();
+                by_schema.entry(schema).or_default().push(doc_file);
+                checked += 1;
+            }
+        }
+        if let (Some(cjs), Some(_)) = (&cjs, &shared) {
+            assert!(
+                checked > 0,
+                "no custom resources found in preset `{}`",
+                s.preset
+            );
+            for (schema, docs) in &by_schema {
+                let schema = python_regex_schema(schema, out.path());
+                check(
+                    "check-jsonschema (CRD schema)",
+                    &s.preset,
+                    Command::new(cjs)
+                        .args(["--regex-variant", "python", "--schemafile"])
+                        .arg(&schema)
+                        .args(docs),
+                );
+            }
+        }
+        if let Some(checkov) = &checkov {
+            let dir = out.path().join("overlays");
+            std::fs::create_dir(&dir).unwrap();
+            for (d, yaml) in &built {
+                std::fs::write(dir.join(format!("{}.yaml", d.replace('/', "_"))), yaml).unwrap();
+            }
+            checkov_run(checkov, &s.preset, &dir, "kubernetes");
+        }
+    }
+}
+
+/// The shared PrometheusRule schema writes a pattern as `^(?i)…`, which neither ECMAScript nor
+/// Python accepts (a global flag must come first). A copy in the test's temp dir moves the flag to
+/// the front; the meaning is the same.
+fn python_regex_schema(schema: &Path, tmp: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(schema).unwrap();
+    if !text.contains("^(?i)") {
+        return schema.to_path_buf();
+    }
+    eprintln!(
+        "note: {} uses `^(?i)` patterns; checking with the flag moved to the front",
+        schema.display()
+    );
+    let copy = tmp.join(format!(
+        "patched-{}",
+        schema.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&copy, text.replace("^(?i)", "(?i)^")).unwrap();
+    copy
+}
+
+fn checkov_run(checkov: &Path, preset: &str, dir: &Path, framework: &str) {
+    let out = check(
+        &format!("checkov ({framework})"),
+        preset,
+        Command::new(checkov)
+            .args([
+                "--quiet",
+                "--compact",
+                "--no-guide",
+                "--skip-download",
+                "--framework",
+                framework,
+                "-d",
+            ])
+            .arg(dir)
+            .env("BC_SKIP_MAPPING", "TRUE")
+            .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("Failed checks: ") || text.contains("Failed checks: 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn checkov_dockerfile_actions_terraform_secrets() {
+    let Some(checkov) = tool("checkov") else {
+        return;
+    };
+    for s in scaffolds() {
+        for framework in ["dockerfile", "github_actions", "terraform", "secrets"] {
+            checkov_run(&checkov, &s.preset, s.root(), framework);
+        }
+    }
+}
+
+#[test]
+fn promtool_rules_and_unit_tests() {
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
+    for s in scaffolds() {
+        let rules =
+            s.files_with(|p| p.starts_with("monitoring/prometheus/") && p.ends_with("rules.yaml"));
+        let tests =
+            s.files_with(|p| p.starts_with("monitoring/prometheus/") && p.ends_with(".test.yaml"));
+        assert!(
+            !rules.is_empty() && !tests.is_empty(),
+            "{:?}",
+            s.tree.keys()
+        );
+        check(
+            "promtool check rules",
+            &s.preset,
+            Command::new(&promtool)
+                .args(["check", "rules"])
+                .args(&rules)
+                .current_dir(s.root()),
+        );
+        check(
+            "promtool test rules",
+            &s.preset,
+            Command::new(&promtool)
+                .args(["test", "rules"])
+                .args(&tests)
+                .current_dir(s.root()),
+        );
+    }
+}
+
+#[test]
+fn every_alert_has_a_runbook_and_every_runbook_an_alert() {
+    for s in scaffolds() {
+        let rules = String::from_utf8(s.tree["monitoring/prometheus/rules.yaml"].clone()).unwrap();
+        let mut alerts: Vec<String> = rules
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- alert: "))
+            .map(|a| a.trim().trim_matches('"').to_string())
+            .collect();
+        alerts.sort();
+        alerts.dedup();
+        let mut runbooks: Vec<String> = s
+            .files_with(|p| p.starts_with("docs/runbooks/") && p.ends_with(".md"))
+            .into_iter()
+            .map(|p| {
+                p.trim_start_matches("docs/runbooks/")
+                    .trim_end_matches(".md")
+                    .to_string()
+            })
+            .filter(|n| n != "README")
+            .collect();
+        runbooks.sort();
+        assert!(!alerts.is_empty());
+        assert_eq!(
+            alerts, runbooks,
+            "alerts and runbooks differ in preset `{}`",
+            s.preset
+        );
+        for a in &alerts {
+            assert!(
+                rules.contains(&format!("docs/runbooks/{a}.md")),
+                "{a} has no runbook_url to its runbook"
+            );
+        }
+    }
+}
+
+#[test]
+fn terraform_fmt() {
+    let Some(terraform) = which("terraform") else {
+        eprintln!(
+            "skipped: the terraform CLI is not installed here, so `terraform fmt -check` did not run"
+        );
+        return;
+    };
+    for s in scaffolds() {
+        check(
+            "terraform fmt",
+            &s.preset,
+            Command::new(&terraform)
+                .args(["fmt", "-check", "-recursive", "-diff", "terraform"])
+                .current_dir(s.root()),
+        );
+    }
+}
+
+#[test]
+fn tfcheck_against_provider_schemas() {
+    let Some(shared) = shared() else { return };
+    let tfcheck = shared.join("tools/tfcheck/tfcheck");
+    if !tfcheck.is_file() {
+        eprintln!("note: ../shared/tools/tfcheck is not there: provider-schema check skipped");
+        return;
+    }
+    for s in scaffolds() {
+        let out = check(
+            "tfcheck",
+            &s.preset,
+            Command::new(&tfcheck)
+                .arg("terraform")
+                .current_dir(s.root()),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(", 0 findings"), "{text}");
+    }
+}
+
+/// The Go skeleton: vet, gofmt, unit tests, then a real build started on a free port:
+/// health, readiness and metrics answer, and SIGTERM ends it with exit 0 inside the grace period.
+#[test]
+fn go_service_builds_tests_and_serves() {
+    let Some(go) = tool("go") else { return };
+    for s in scaffolds()
+        .into_iter()
+        .filter(|s| s.tree.contains_key("go.mod"))
+    {
+        let gocache = TempDir::new().unwrap();
+        let go_cmd = |args: &[&str]| {
+            let mut c = Command::new(&go);
+            c.args(args)
+                .current_dir(s.root())
+                .env("GOCACHE", gocache.path())
+                .env("GOFLAGS", "-mod=mod")
+                .env("GOTOOLCHAIN", "local")
+                .env("GOPROXY", "off");
+            c
+        };
+        check("go vet", &s.preset, &mut go_cmd(&["vet", "./..."]));
+        check("go test", &s.preset, &mut go_cmd(&["test", "./..."]));
+        let gofmt = go.with_file_name("gofmt");
+        let out = check(
+            "gofmt",
+            &s.preset,
+            Command::new(&gofmt)
+                .arg("-l")
+                .arg(".")
+                .current_dir(s.root()),
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "gofmt wants to reformat: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        check(
+            "go build",
+            &s.preset,
+            &mut go_cmd(&["build", "-o", "server", "."]),
+        );
+        smoke(&s.root().join("server"), &s.preset);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, response))
+}
+
+fn smoke(binary: &Path, preset: &str) {
+    let port = free_port();
+    let mut child = Command::new(binary)
+        .env("PORT", port.to_string())
+        .env("READINESS_DRAIN_DELAY", "1s")
+        .env("SHUTDOWN_TIMEOUT", "5s")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while get(port, "/healthz").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{preset}: the service did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(get(port, "/healthz").unwrap().0, 200);
+    assert_eq!(get(port, "/readyz").unwrap().0, 200);
+    assert_eq!(get(port, "/does-not-exist").unwrap().0, 404);
+    let (status, metrics) = get(port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    let m = infra_new::render::METRICS;
+    for needle in [
+        format!("# TYPE {} counter", m.requests),
+        format!("# TYPE {} histogram", m.duration),
+        format!("{}_bucket{{", m.duration),
+        "route=\"other\"".to_string(),
+        "status=\"404\"".to_string(),
+    ] {
+        assert!(
+            metrics.contains(&needle),
+            "{preset}: /metrics lacks `{needle}`:\n{metrics}"
+        );
+    }
+    // SIGTERM: readiness turns 503 during the drain delay, then the process exits 0.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        get(port, "/readyz").map(|r| r.0),
+        Some(503),
+        "{preset}: readiness must fail once shutdown begins"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{preset}: no exit within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut logs = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        status.success(),
+        "{preset}: exit status {status} after SIGTERM; logs:\n{logs}"
+    );
+    // Logs are JSON, one object per line.
+    for line in logs.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{preset}: not a JSON log line ({e}): {line}"));
+        assert!(v.get("level").is_some() && v.get("msg").is_some(), "{line}");
+    }
+}
+
+/// Inline skips: every one states its reason, and their number per preset is exactly the table's.
+#[test]
+fn inline_skips_are_counted_and_give_reasons() {
+    const MARKERS: &[&str] = &[
+        "checkov:skip=",
+        "checkov.io/skip",
+        "hadolint ignore=",
+        "zizmor: ignore[",
+        "yamllint disable",
+        "shellcheck disable=",
+        "nosemgrep",
+        "tfsec:ignore",
+    ];
+    for s in scaffolds() {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (path, bytes) in &s.tree {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                continue;
+            };
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                for marker in MARKERS {
+                    if let Some(at) = line.find(marker) {
+                        *counts.entry(marker).or_default() += 1;
+                        let rest = &line[at + marker.len()..];
+                        // The reason follows the id (`ID:reason`, `ID=reason`, `] reason`), or
+                        // stands in a comment on the line above.
+                        let inline = rest
+                            .split_once([':', '=', ']'])
+                            .map(|(_, r)| r.trim().len() > 8)
+                            .unwrap_or(false)
+                            || rest.split_whitespace().count() > 2;
+                        let above = i > 0
+                            && lines[i - 1].trim_start().starts_with('#')
+                            && lines[i - 1].len() > 20;
+                        assert!(
+                            inline || above,
+                            "{}:{}: `{marker}` without a reason: {line}",
+                            path,
+                            i + 1
+                        );
+                    }
+                }
+            }
+        }
+        let expected: BTreeMap<&str, usize> = EXPECTED_SKIPS
+            .iter()
+            .find(|(p, _)| *p == s.preset)
+            .map(|(_, m)| m.iter().copied().collect())
+            .unwrap_or_else(|| panic!("preset `{}` is missing from EXPECTED_SKIPS", s.preset));
+        eprintln!("inline skips in preset `{}`: {counts:?}", s.preset);
+        assert_eq!(
+            counts, expected,
+            "inline skips changed in preset `{}`",
+            s.preset
+        );
+    }
+}
