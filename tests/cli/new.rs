@@ -194,7 +194,7 @@ fn bad_input_exits_2_names_the_key_and_writes_nothing() {
         (&["--ci", "jenkins"], &["`ci`", "valid values: github"]),
         (&["--gitops", "helm"], &["`gitops`", "valid values: argocd"]),
         (&["--org", "Acme Corp"], &["`org`", "GitHub organisation"]),
-        (&["--team", "-x"], &["`team`"]),
+        (&["--team=-x"], &["`team`"]),
         (&["--port", "80"], &["`port`", "1024 to 65535"]),
         (&["--port", "http"], &["`port`"]),
         (&["--region", "mars-north-1x"], &["`region`", "AWS region"]),
@@ -212,9 +212,7 @@ fn bad_input_exits_2_names_the_key_and_writes_nothing() {
         let ctx = TestContext::new();
         let assert = ctx
             .cmd()
-            .args([
-                "new", "svc", "--preset", "default", "--org", "acme", "--yes",
-            ])
+            .args(["new", "svc", "--set", "org=acme", "--yes"])
             .args(*args)
             .assert()
             .code(2);
@@ -452,7 +450,7 @@ fn version_completions_and_man_page() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = stdout(&ctx.cmd().args(["completions", shell]).assert().success());
         assert!(
-            out.contains("infra-new") && out.contains("--preset"),
+            out.contains("infra-new") && out.contains("preset"),
             "{shell}"
         );
     }
