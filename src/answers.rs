@@ -579,7 +579,8 @@ mod tests {
             panic!()
         };
         let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, vec!["name", "language", "port", "slo_target"]);
+        // Without a prompter, the missing `org` is listed in the same error.
+        assert_eq!(keys, vec!["name", "language", "port", "slo_target", "org"]);
         assert!(problems[1].hint.contains("valid values: go"));
     }
 

@@ -58,18 +58,25 @@ fn write_and_rename(
     let staging = builder
         .tempdir_in(parent)
         .map_err(Error::io("cannot create a temporary directory in", parent))?;
+    // Each directory once (the tree is sorted, so a directory's files are contiguous), then
+    // the files: on slow file systems every extra mkdir shows.
+    let mut made: Option<&Path> = None;
     for (path, contents) in &plan.tree {
         let dest = staging.path().join(path);
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
+        let dir = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir
+            && made != Some(dir)
+        {
+            fs::create_dir_all(staging.path().join(dir))
+                .map_err(Error::io("cannot create", staging.path().join(dir)))?;
+            made = Some(dir);
         }
         fs::write(&dest, contents).map_err(Error::io("cannot write", &dest))?;
     }
     let commit = match commit_message {
-        Some(message) => {
-            let paths: Vec<&str> = plan.tree.keys().map(String::as_str).collect();
-            Some(git::init_and_commit(staging.path(), &paths, message)?)
-        }
+        Some(message) => Some(git::init_and_commit(staging.path(), &plan.tree, message)?),
         None => None,
     };
     // rename(2) replaces an empty directory atomically and fails on a non-empty one, so a target

@@ -84,7 +84,20 @@ impl Plan {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("cannot inspect", target)(e)),
         }
-        Plan::compare(target, tree)
+        // Nothing is there: every file is new, without reading the disk for each.
+        let entries = tree
+            .iter()
+            .map(|(path, contents)| Entry {
+                path: path.clone(),
+                action: Action::Create,
+                size: contents.len(),
+            })
+            .collect();
+        Ok(Plan {
+            target: target.to_path_buf(),
+            entries,
+            tree,
+        })
     }
 
     pub fn count(&self, action: Action) -> usize {
