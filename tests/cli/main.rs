@@ -5,3 +5,4 @@ mod presets;
 mod snapshots;
 mod support;
 mod validators;
+mod wizard;
