@@ -4,27 +4,41 @@
 
 use minijinja::{Error, ErrorKind, Value};
 
-/// A YAML double-quoted scalar. Control characters, line separators and the BOM are escaped, so
-/// the scalar stays on one line and means exactly the input.
-pub fn yaml(value: &Value) -> String {
-    let text = value.to_string();
+/// A double-quoted string with the escapes YAML, HCL and TOML share (`\"`, `\\`, `\n`, `\r`,
+/// `\t`, and `\uXXXX` for other control characters). `special` sees each character (and the next)
+/// first and returns true when it wrote that character itself.
+fn double_quoted(text: &str, special: impl Fn(char, Option<char>, &mut String) -> bool) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if special(c, chars.peek().copied(), &mut out) {
+            continue;
+        }
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// A YAML double-quoted scalar. Line and paragraph separators and the BOM are escaped too, so the
+/// scalar stays on one line and means exactly the input.
+pub fn yaml(value: &Value) -> String {
+    double_quoted(&value.to_string(), |c, _, out| {
+        let separator = matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}');
+        if separator {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        }
+        separator
+    })
 }
 
 /// A JSON value: strings quoted, numbers, booleans, lists and maps as they are.
@@ -37,47 +51,19 @@ pub fn json(value: &Value) -> Result<String, Error> {
 /// An HCL (Terraform) quoted string. `${` and `%{` are doubled so that they stay literal text
 /// instead of starting an interpolation or a template directive.
 pub fn hcl(value: &Value) -> String {
-    let text = value.to_string();
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
+    double_quoted(&value.to_string(), |c, next, out| {
+        let opens = matches!(c, '$' | '%') && next == Some('{');
+        if opens {
+            out.push(c);
+            out.push(c);
         }
-    }
-    out.push('"');
-    out
+        opens
+    })
 }
 
 /// A TOML basic string.
 pub fn toml(value: &Value) -> String {
-    let text = value.to_string();
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    double_quoted(&value.to_string(), |_, _, _| false)
 }
 
 /// One POSIX shell word: single-quoted, with embedded single quotes closed, escaped and reopened.
