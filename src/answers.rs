@@ -500,7 +500,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
     }
 
     let get = |k: &str| done.values[k].clone();
-    Ok(Answers {
+    let answers = Answers {
         name: get("name"),
         language: Language::parse(&get("language")).expect("checked"),
         registry: Registry::parse(&get("registry")).expect("checked"),
@@ -513,7 +513,35 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
         port: get("port").parse().expect("checked"),
         region: get("region"),
         slo_target: get("slo_target").parse().expect("checked"),
-    })
+    };
+    let combined = check_combined(&answers);
+    if combined.is_empty() {
+        Ok(answers)
+    } else {
+        Err(Error::InvalidAnswers(combined))
+    }
+}
+
+/// Checks that span several answers: names derived from more than one of them.
+fn check_combined(a: &Answers) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let bucket = a.cloud.state_bucket(&a.org, &a.name);
+    let max = a.cloud.state_bucket_max();
+    if bucket.len() > max {
+        problems.push(Problem::combined(
+            "org",
+            &a.org,
+
+            format!(
+                "with name `{}` the Terraform state bucket would be `{bucket}` ({} characters; {} allows {max}): shorten `org` or `name` by {}",
+                a.name,
+                bucket.len(),
+                a.cloud,
+                bucket.len() - max
+            ),
+        ));
+    }
+    problems
 }
 
 /// The default service name for a target directory.
@@ -635,6 +663,26 @@ mod tests {
         };
         assert_eq!(problems[0].key, "region");
         assert!(problems[0].hint.contains("AWS region"));
+    }
+
+    #[test]
+    fn org_and_name_together_must_fit_the_state_bucket() {
+        let long = "a".repeat(39);
+        let r = raw(&[
+            ("org", long.as_str()),
+            ("name", "a-very-long-service-name-x"),
+        ]);
+        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].hint.contains("state bucket") && problems[0].hint.contains("by 11"),
+            "{}",
+            problems[0].hint
+        );
+        let r = raw(&[("org", "acme"), ("name", "a-very-long-service-name-x")]);
+        assert!(resolve_with(&r, true).is_ok());
     }
 
     #[test]

@@ -36,6 +36,16 @@ impl Problem {
         }
     }
 
+    /// A value that is fine on its own but not together with other answers.
+    pub fn combined(key: &str, value: &str, hint: String) -> Problem {
+        Problem {
+            key: key.to_string(),
+            value: Some(value.to_string()),
+            origin: None,
+            hint,
+        }
+    }
+
     pub fn missing(key: &str, hint: String) -> Problem {
         Problem {
             key: key.to_string(),
@@ -60,6 +70,7 @@ impl fmt::Display for Problem {
         match (&self.value, &self.origin) {
             (Some(v), Some(o)) => write!(f, "`{}` = {:?} (from {o}): {}", self.key, v, self.hint),
             (None, Some(o)) => write!(f, "`{}` (from {o}): {}", self.key, self.hint),
+            (Some(v), None) => write!(f, "`{}` = {:?}: {}", self.key, v, self.hint),
             _ => write!(f, "`{}` is missing: {}", self.key, self.hint),
         }
     }

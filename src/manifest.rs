@@ -2,7 +2,7 @@
 //! decide whether they exist, and the code never scatters path checks elsewhere.
 
 use crate::answers::Answers;
-use crate::options::{Ci, Cloud, Gitops, Language, Registry, Rollout};
+use crate::options::{Ci, Cloud, Gitops, Language};
 
 /// A path pattern: a directory prefix (`dir/`), a suffix (`*.go`) or one exact path. Patterns
 /// match the output path (after `.j2` is dropped and `__env__` is kept as is).
@@ -35,16 +35,6 @@ const RULES: &[Rule] = &[
     Rule {
         pattern: "terraform/",
         when: |a| a.cloud == Cloud::Aws,
-    },
-    // Rollout strategy and registry bring no files of their own yet; their facts shape shared
-    // templates. They are listed so that a new value has an obvious place to add files.
-    Rule {
-        pattern: "deploy/kubernetes/",
-        when: |a| a.rollout == Rollout::Rolling,
-    },
-    Rule {
-        pattern: ".github/workflows/",
-        when: |a| a.registry == Registry::Ghcr,
     },
 ];
 

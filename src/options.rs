@@ -134,6 +134,21 @@ impl Cloud {
         }
     }
 
+    /// The bucket (or container) that holds the service's Terraform state. Names are global
+    /// per cloud, so the organisation is part of it.
+    pub fn state_bucket(self, org: &str, name: &str) -> String {
+        match self {
+            Cloud::Aws => format!("{org}-{name}-tfstate"),
+        }
+    }
+
+    /// The longest state bucket name the cloud accepts.
+    pub fn state_bucket_max(self) -> usize {
+        match self {
+            Cloud::Aws => 63,
+        }
+    }
+
     /// A human hint listing region examples, for error messages.
     pub fn region_examples(self) -> &'static str {
         match self {

@@ -54,6 +54,7 @@ struct Context<'a> {
     repo: String,
     repo_url: String,
     image: String,
+    state_bucket: String,
     environments: &'static [&'static str],
     version: &'static str,
     header: &'static str,
@@ -119,6 +120,7 @@ impl Renderer {
                 answers.ci.repo_web_url(&answers.org, &answers.name)
             ),
             image: answers.registry.image(&answers.org, &answers.name),
+            state_bucket: answers.cloud.state_bucket(&answers.org, &answers.name),
             environments: ENVIRONMENTS,
             version: VERSION,
             header: HEADER,
@@ -293,6 +295,21 @@ mod tests {
         // `env` exists only below a `__env__` segment.
         let r = renderer(&[("b.j2", "{{ env }}")]).unwrap();
         assert!(r.render(&answers()).is_err());
+    }
+
+    #[test]
+    fn a_template_set_can_come_from_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("d/__env__")).unwrap();
+        std::fs::write(dir.path().join("d/__env__/f.txt.j2"), "{{ env }}:{{ org }}").unwrap();
+        std::fs::write(dir.path().join("copy.bin"), [0u8, 159, 146, 150]).unwrap();
+        let tree = Renderer::from_dir(dir.path())
+            .unwrap()
+            .render(&answers())
+            .unwrap();
+        assert_eq!(tree["d/production/f.txt"], b"production:acme");
+        assert_eq!(tree["copy.bin"], [0u8, 159, 146, 150]);
+        assert_eq!(tree.len(), 4);
     }
 
     #[test]
