@@ -5,7 +5,7 @@ use std::path::Path;
 
 use include_dir::{Dir, include_dir};
 
-use crate::answers::{Origin, RawAnswers};
+use crate::answers::{Answers, Origin, RawAnswers, Resolve, resolve};
 use crate::error::Error;
 
 static PRESETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/presets");
@@ -81,6 +81,27 @@ pub fn load(spec: &str) -> Result<RawAnswers, Error> {
         .map_err(Error::InvalidAnswers)
 }
 
+/// The answers of an embedded preset with `overrides` laid over it and every other answer at its
+/// default, without asking: for scripts, tests and benchmarks that render a preset directly.
+pub fn answers(preset: &str, overrides: &[(&str, &str)]) -> Result<Answers, Error> {
+    let mut raw = load(preset)?;
+    let mut problems = Vec::new();
+    for (key, value) in overrides {
+        if let Err(p) = raw.set(key, *value, Origin::Flag) {
+            problems.push(p);
+        }
+    }
+    resolve(
+        &raw,
+        &mut Resolve {
+            dir_name: None,
+            take_defaults: true,
+            prompter: None,
+            earlier: problems,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +118,19 @@ mod tests {
             );
             assert!(load(&p.name).is_ok(), "{}", p.name);
         }
+    }
+
+    #[test]
+    fn preset_answers_take_overrides_and_defaults() {
+        let a = answers(DEFAULT, &[("org", "acme"), ("name", "billing")]).unwrap();
+        assert_eq!(
+            (a.org.as_str(), a.name.as_str(), a.port),
+            ("acme", "billing", 8080)
+        );
+        assert!(matches!(
+            answers(DEFAULT, &[("colour", "blue")]),
+            Err(Error::InvalidAnswers(_))
+        ));
     }
 
     #[test]

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use infra_new::answers::{Origin, RawAnswers, Resolve, resolve};
 use infra_new::plan::Plan;
 use infra_new::render::Renderer;
 use infra_new::{apply, presets};
@@ -55,21 +54,8 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for preset in presets::all() {
-        let mut raw = presets::load(&preset.name).unwrap();
-        let mut extra = RawAnswers::default();
-        extra.set("name", "checkout", Origin::Flag).unwrap();
-        extra.set("org", "acme", Origin::Flag).unwrap();
-        raw.overlay(extra);
-        let answers = resolve(
-            &raw,
-            &mut Resolve {
-                dir_name: None,
-                take_defaults: true,
-                prompter: None,
-                earlier: Vec::new(),
-            },
-        )
-        .unwrap();
+        let answers =
+            presets::answers(&preset.name, &[("name", "checkout"), ("org", "acme")]).unwrap();
 
         let renderer = Renderer::embedded().unwrap();
         let tree = renderer.render(&answers).unwrap();

@@ -1,25 +1,13 @@
 //! One snapshot per preset covering the whole rendered tree (review with `cargo insta review`).
 
-use infra_new::answers::{Origin, Resolve, resolve};
 use infra_new::presets;
 use infra_new::render::{Tree, render};
 
-/// The answers every preset is rendered with in snapshots and validator runs.
+/// Every preset is rendered with these answers in snapshots and validator runs.
 pub fn preset_tree(preset: &str) -> Tree {
-    let mut raw = presets::load(preset).unwrap();
-    let mut extra = infra_new::answers::RawAnswers::default();
-    extra.set("name", "checkout", Origin::Flag).unwrap();
-    extra.set("org", "acme", Origin::Flag).unwrap();
-    extra.set("team", "payments", Origin::Flag).unwrap();
-    raw.overlay(extra);
-    let answers = resolve(
-        &raw,
-        &mut Resolve {
-            dir_name: None,
-            take_defaults: true,
-            prompter: None,
-            earlier: Vec::new(),
-        },
+    let answers = presets::answers(
+        preset,
+        &[("name", "checkout"), ("org", "acme"), ("team", "payments")],
     )
     .unwrap();
     render(&answers).unwrap()
