@@ -87,6 +87,15 @@ choice!(
     }
 );
 
+impl Language {
+    /// The language's name as people write it, for prose in generated docs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Language::Go => "Go",
+        }
+    }
+}
+
 impl Registry {
     /// The image repository (no tag) for a service.
     pub fn image(self, org: &str, name: &str) -> String {

@@ -54,6 +54,7 @@ struct Context<'a> {
     repo: String,
     repo_url: String,
     image: String,
+    language_label: &'static str,
     state_bucket: String,
     environments: &'static [&'static str],
     version: &'static str,
@@ -120,6 +121,7 @@ impl Renderer {
                 answers.ci.repo_web_url(&answers.org, &answers.name)
             ),
             image: answers.registry.image(&answers.org, &answers.name),
+            language_label: answers.language.label(),
             state_bucket: answers.cloud.state_bucket(&answers.org, &answers.name),
             environments: ENVIRONMENTS,
             version: VERSION,
