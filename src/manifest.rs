@@ -21,6 +21,50 @@ const RULES: &[Rule] = &[
         pattern: "go.mod",
         when: |a| a.language == Language::Go,
     },
+    Rule {
+        pattern: "package.json",
+        when: |a| a.language == Language::Node,
+    },
+    Rule {
+        pattern: "package-lock.json",
+        when: |a| a.language == Language::Node,
+    },
+    Rule {
+        pattern: "*.js",
+        when: |a| a.language == Language::Node,
+    },
+    Rule {
+        pattern: "pyproject.toml",
+        when: |a| a.language == Language::Python,
+    },
+    Rule {
+        pattern: "requirements.txt",
+        when: |a| a.language == Language::Python,
+    },
+    Rule {
+        pattern: "*.py",
+        when: |a| a.language == Language::Python,
+    },
+    Rule {
+        pattern: "Cargo.toml",
+        when: |a| a.language == Language::Rust,
+    },
+    Rule {
+        pattern: "Cargo.lock",
+        when: |a| a.language == Language::Rust,
+    },
+    Rule {
+        pattern: "*.rs",
+        when: |a| a.language == Language::Rust,
+    },
+    Rule {
+        pattern: "pom.xml",
+        when: |a| a.language == Language::Java,
+    },
+    Rule {
+        pattern: "*.java",
+        when: |a| a.language == Language::Java,
+    },
     // CI system.
     Rule {
         pattern: ".github/",

@@ -49,6 +49,10 @@ choice!(
     /// The service skeleton's language.
     Language, "language", {
         Go => ("go", "Go, standard library only, distroless static image"),
+        Node => ("node", "Node.js, no dependencies beyond Node itself, distroless Node.js image"),
+        Python => ("python", "Python, standard library only, distroless Python image"),
+        Rust => ("rust", "Rust, few crates with a committed Cargo.lock, distroless image"),
+        Java => ("java", "Java, JDK only (built with Maven), distroless Java image"),
     }
 );
 
@@ -92,6 +96,21 @@ impl Language {
     pub fn label(self) -> &'static str {
         match self {
             Language::Go => "Go",
+            Language::Node => "Node.js",
+            Language::Python => "Python",
+            Language::Rust => "Rust",
+            Language::Java => "Java",
+        }
+    }
+
+    /// The image's health check, as an exec-form argument list (the runtime images have no
+    /// shell): the Dockerfile's HEALTHCHECK and compose.yaml both run it.
+    pub fn healthcheck(self) -> &'static [&'static str] {
+        match self {
+            Language::Go | Language::Rust => &["/app/server", "healthcheck"],
+            Language::Node => &["/nodejs/bin/node", "/app/src/main.js", "healthcheck"],
+            Language::Python => &["/usr/bin/python3", "-m", "app.main", "healthcheck"],
+            Language::Java => &["/usr/bin/java", "-jar", "/app/app.jar", "healthcheck"],
         }
     }
 }
@@ -174,6 +193,10 @@ mod tests {
     fn parse_is_case_insensitive_and_rejects_unknown_values() {
         assert_eq!(Language::parse("Go"), Some(Language::Go));
         assert_eq!(Language::parse("cobol"), None);
+        assert_eq!(
+            Language::ids(),
+            vec!["go", "node", "python", "rust", "java"]
+        );
         assert_eq!(Registry::ids(), vec!["ghcr"]);
     }
 

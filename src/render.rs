@@ -55,6 +55,7 @@ struct Context<'a> {
     repo_url: String,
     image: String,
     language_label: &'static str,
+    healthcheck: &'static [&'static str],
     state_bucket: String,
     environments: &'static [&'static str],
     version: &'static str,
@@ -122,6 +123,7 @@ impl Renderer {
             ),
             image: answers.registry.image(&answers.org, &answers.name),
             language_label: answers.language.label(),
+            healthcheck: answers.language.healthcheck(),
             state_bucket: answers.cloud.state_bucket(&answers.org, &answers.name),
             environments: ENVIRONMENTS,
             version: VERSION,
@@ -188,10 +190,11 @@ fn bad_template(path: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// A partial is any path segment starting with `_` other than the `__env__` placeholder.
+/// A partial is a path segment starting with one `_` (`_lang/`, `_groups.yaml.j2`). A double
+/// underscore is a name of the output (`__init__.py`) or the `__env__` placeholder.
 fn is_partial(path: &str) -> bool {
     path.split('/')
-        .any(|s| s.starts_with('_') && s != ENV_SEGMENT)
+        .any(|s| s.starts_with('_') && !s.starts_with("__"))
 }
 
 fn collect_embedded(dir: &'static Dir<'static>, out: &mut Vec<(String, Cow<'static, [u8]>)>) {
@@ -273,6 +276,7 @@ mod tests {
                 "ns: {{ (name ~ '-' ~ env) | yaml }}\n",
             ),
             ("o/_part.j2", "part"),
+            ("pkg/__init__.txt", ""),
             ("inc.j2", "[{% include 'o/_part.j2' %}]"),
         ])
         .unwrap();
@@ -283,6 +287,7 @@ mod tests {
         assert_eq!(text("o/staging/k.yaml"), "ns: \"checkout-staging\"\n");
         assert_eq!(text("inc"), "[part]");
         assert_eq!(tree.keys().filter(|k| k.starts_with("o/")).count(), 3);
+        assert!(tree.contains_key("pkg/__init__.txt"));
         assert!(!tree.keys().any(|k| k.contains("_part")));
     }
 

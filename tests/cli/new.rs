@@ -180,7 +180,7 @@ fn bad_input_exits_2_names_the_key_and_writes_nothing() {
         ),
         (
             &["--language", "cobol"],
-            &["`language`", "\"cobol\"", "valid values: go"],
+            &["`language`", "\"cobol\"", "valid values: go, node, python"],
         ),
         (
             &["--registry", "quay"],

@@ -31,7 +31,7 @@ fn flatten(tree: &Tree) -> String {
 
 #[test]
 fn every_preset_matches_its_snapshot() {
-    for preset in presets::all() {
+    for preset in crate::validators::selected_presets() {
         let tree = preset_tree(&preset.name);
         insta::with_settings!({ snapshot_suffix => preset.name.clone(), prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("tree", flatten(&tree));

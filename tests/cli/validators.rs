@@ -16,13 +16,18 @@ use crate::snapshots::preset_tree;
 
 /// The inline skips each preset carries, by marker. Every skip states its reason (checked below);
 /// changing a template's skips means changing this table, on purpose.
-const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[(
-    "default",
-    // Terraform: state bucket access logs, replication and events, secret rotation (4); the
-    // rollback workflow's dispatch inputs (1); the Deployment's initial tag before CI pins a digest
-    // and its pull policy (2).
-    &[("checkov.io/skip", 2), ("checkov:skip=", 5)],
-)];
+const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[
+    // Every preset so far carries the same seven: Terraform state bucket access logs, replication
+    // and events, and secret rotation (4); the rollback workflow's dispatch inputs (1); the
+    // Deployment's initial tag before CI pins a digest, and its pull policy (2). The languages add
+    // none of their own.
+    ("default", SHARED_SKIPS),
+    ("node", SHARED_SKIPS),
+    ("python", SHARED_SKIPS),
+    ("rust", SHARED_SKIPS),
+    ("java", SHARED_SKIPS),
+];
+const SHARED_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 5)];
 
 fn required() -> bool {
     std::env::var("INFRA_NEW_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1")
@@ -79,8 +84,20 @@ impl Scaffold {
     }
 }
 
-fn scaffolds() -> Vec<Scaffold> {
+/// Every preset, or those named in `INFRA_NEW_PRESETS` (comma-separated) for a quicker local run.
+pub fn selected_presets() -> Vec<presets::Preset> {
+    let only = std::env::var("INFRA_NEW_PRESETS").ok();
     presets::all()
+        .into_iter()
+        .filter(|p| {
+            only.as_deref()
+                .is_none_or(|o| o.split(',').any(|n| n.trim() == p.name))
+        })
+        .collect()
+}
+
+fn scaffolds() -> Vec<Scaffold> {
+    selected_presets()
         .into_iter()
         .map(|p| {
             let tree = preset_tree(&p.name);
@@ -405,6 +422,39 @@ fn checkov_dockerfile_actions_terraform_secrets() {
     }
 }
 
+/// compose.yaml is valid against the Compose specification, runs the image read-only, and checks
+/// health with exactly the command of the Dockerfile's HEALTHCHECK.
+#[test]
+fn compose_file() {
+    let Some(cjs) = tool("check-jsonschema") else {
+        return;
+    };
+    for s in scaffolds() {
+        check(
+            "check-jsonschema (compose-spec)",
+            &s.preset,
+            Command::new(&cjs)
+                .args(["--builtin-schema", "vendor.compose-spec", "compose.yaml"])
+                .current_dir(s.root()),
+        );
+        let compose = String::from_utf8(s.tree["compose.yaml"].clone()).unwrap();
+        let dockerfile = String::from_utf8(s.tree["Dockerfile"].clone()).unwrap();
+        assert!(compose.contains("read_only: true"), "{}", s.preset);
+        let image_check = dockerfile
+            .split("HEALTHCHECK")
+            .nth(1)
+            .and_then(|rest| rest.split("CMD ").nth(1))
+            .and_then(|cmd| cmd.lines().next())
+            .unwrap_or_else(|| panic!("{}: no HEALTHCHECK CMD", s.preset));
+        let expected = image_check.replacen('[', "[\"CMD\", ", 1);
+        assert!(
+            compose.contains(&format!("test: {expected}")),
+            "{}: compose health check differs from the image's {image_check}",
+            s.preset
+        );
+    }
+}
+
 #[test]
 fn promtool_rules_and_unit_tests() {
     let Some(promtool) = tool("promtool") else {
@@ -516,49 +566,186 @@ fn tfcheck_against_provider_schemas() {
     }
 }
 
-/// The Go skeleton: vet, gofmt, unit tests, then a real build started on a free port:
-/// health, readiness and metrics answer, and SIGTERM ends it with exit 0 inside the grace period.
+/// Every preset's service skeleton, natively: its own checks and unit tests, then the service is
+/// started on a free port: health, readiness and metrics answer, and SIGTERM ends it with exit 0
+/// inside the grace period. The language is told by the manifest file each one has.
 #[test]
-fn go_service_builds_tests_and_serves() {
+fn service_builds_tests_and_serves() {
+    for s in scaffolds() {
+        if s.tree.contains_key("go.mod") {
+            go_service(&s);
+        } else if s.tree.contains_key("package.json") {
+            node_service(&s);
+        } else if s.tree.contains_key("pyproject.toml") {
+            python_service(&s);
+        } else if s.tree.contains_key("Cargo.toml") {
+            rust_service(&s);
+        } else if s.tree.contains_key("pom.xml") {
+            java_service(&s);
+        } else {
+            panic!("preset `{}`: no smoke run for its language", s.preset);
+        }
+    }
+}
+
+fn go_service(s: &Scaffold) {
     let Some(go) = tool("go") else { return };
-    for s in scaffolds()
-        .into_iter()
-        .filter(|s| s.tree.contains_key("go.mod"))
-    {
-        let gocache = TempDir::new().unwrap();
-        let go_cmd = |args: &[&str]| {
-            let mut c = Command::new(&go);
-            c.args(args)
-                .current_dir(s.root())
-                .env("GOCACHE", gocache.path())
-                .env("GOFLAGS", "-mod=mod")
-                .env("GOTOOLCHAIN", "local")
-                .env("GOPROXY", "off");
-            c
-        };
-        check("go vet", &s.preset, &mut go_cmd(&["vet", "./..."]));
-        check("go test", &s.preset, &mut go_cmd(&["test", "./..."]));
-        let gofmt = go.with_file_name("gofmt");
-        let out = check(
-            "gofmt",
+    let gocache = TempDir::new().unwrap();
+    let go_cmd = |args: &[&str]| {
+        let mut c = Command::new(&go);
+        c.args(args)
+            .current_dir(s.root())
+            .env("GOCACHE", gocache.path())
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off");
+        c
+    };
+    check("go vet", &s.preset, &mut go_cmd(&["vet", "./..."]));
+    check("go test", &s.preset, &mut go_cmd(&["test", "./..."]));
+    let gofmt = go.with_file_name("gofmt");
+    let out = check(
+        "gofmt",
+        &s.preset,
+        Command::new(&gofmt)
+            .arg("-l")
+            .arg(".")
+            .current_dir(s.root()),
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "gofmt wants to reformat: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    check(
+        "go build",
+        &s.preset,
+        &mut go_cmd(&["build", "-o", "server", "."]),
+    );
+    smoke(Command::new(s.root().join("server")), &s.preset);
+}
+
+fn node_service(s: &Scaffold) {
+    let Some(node) = tool("node") else { return };
+    check(
+        "node --test",
+        &s.preset,
+        Command::new(&node).arg("--test").current_dir(s.root()),
+    );
+    let mut run = Command::new(&node);
+    run.arg("src/main.js").current_dir(s.root());
+    smoke(run, &s.preset);
+}
+
+fn python_service(s: &Scaffold) {
+    let Some(python) = tool("python3") else {
+        return;
+    };
+    check(
+        "python unittest",
+        &s.preset,
+        Command::new(&python)
+            .args(["-m", "unittest", "discover", "-s", "tests"])
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .current_dir(s.root()),
+    );
+    let mut run = Command::new(&python);
+    run.args(["-m", "app.main"])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .current_dir(s.root());
+    smoke(run, &s.preset);
+}
+
+fn rust_service(s: &Scaffold) {
+    let Some(cargo) = tool("cargo") else { return };
+    let cargo_cmd = |args: &[&str]| {
+        let mut c = Command::new(&cargo);
+        c.args(args).current_dir(s.root());
+        c
+    };
+    check(
+        "cargo fmt --check",
+        &s.preset,
+        &mut cargo_cmd(&["fmt", "--check"]),
+    );
+    check(
+        "cargo test",
+        &s.preset,
+        &mut cargo_cmd(&["test", "--locked", "--quiet"]),
+    );
+    check(
+        "cargo build",
+        &s.preset,
+        &mut cargo_cmd(&["build", "--locked", "--quiet"]),
+    );
+    smoke(
+        Command::new(s.root().join("target/debug/server")),
+        &s.preset,
+    );
+}
+
+/// Maven Central is out of reach here: the sources are compiled with javac and the JUnit tests run
+/// with Debian's JUnit console launcher; CI in the generated repository runs `mvn verify`.
+fn java_service(s: &Scaffold) {
+    let (Some(javac), Some(java)) = (tool("javac"), tool("java")) else {
+        return;
+    };
+    let junit = Path::new("/usr/share/java/junit-platform-console-standalone.jar");
+    let sources =
+        |dir: &str| -> Vec<String> { s.files_with(|p| p.starts_with(dir) && p.ends_with(".java")) };
+    check(
+        "javac (main)",
+        &s.preset,
+        Command::new(&javac)
+            .args(["--release", "17", "-Xlint:all", "-d", "build/classes"])
+            .args(sources("src/main/java/"))
+            .current_dir(s.root()),
+    );
+    if junit.is_file() {
+        let cp = format!("build/classes:{}", junit.display());
+        check(
+            "javac (tests)",
             &s.preset,
-            Command::new(&gofmt)
-                .arg("-l")
-                .arg(".")
+            Command::new(&javac)
+                .args([
+                    "--release",
+                    "17",
+                    "-Xlint:all",
+                    "-Werror",
+                    "-cp",
+                    &cp,
+                    "-d",
+                    "build/test-classes",
+                ])
+                .args(sources("src/test/java/"))
                 .current_dir(s.root()),
         );
-        assert!(
-            out.stdout.is_empty(),
-            "gofmt wants to reformat: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
         check(
-            "go build",
+            "JUnit",
             &s.preset,
-            &mut go_cmd(&["build", "-o", "server", "."]),
+            Command::new(&java)
+                .arg("-jar")
+                .arg(junit)
+                .args([
+                    "-cp",
+                    "build/classes:build/test-classes",
+                    "--select-package",
+                    "app",
+                    "--disable-banner",
+                ])
+                .current_dir(s.root()),
         );
-        smoke(&s.root().join("server"), &s.preset);
+    } else if required() {
+        panic!("JUnit's console launcher is missing: run .ci/install-validators");
+    } else {
+        eprintln!(
+            "skipped: the Java unit tests (no JUnit console launcher; run .ci/install-validators)"
+        );
     }
+    let mut run = Command::new(&java);
+    run.args(["-cp", "build/classes", "app.Main"])
+        .current_dir(s.root());
+    smoke(run, &s.preset);
 }
 
 fn free_port() -> u16 {
@@ -583,9 +770,9 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, response))
 }
 
-fn smoke(binary: &Path, preset: &str) {
+fn smoke(mut command: Command, preset: &str) {
     let port = free_port();
-    let mut child = Command::new(binary)
+    let mut child = command
         .env("PORT", port.to_string())
         .env("READINESS_DRAIN_DELAY", "1s")
         .env("SHUTDOWN_TIMEOUT", "5s")
