@@ -103,6 +103,17 @@ impl Language {
         }
     }
 
+    /// The Dockerfile ARG that pins the toolchain release; CI reads its version from there.
+    pub fn toolchain_arg(self) -> &'static str {
+        match self {
+            Language::Go => "GO_VERSION",
+            Language::Node => "NODE_VERSION",
+            Language::Python => "PYTHON_VERSION",
+            Language::Rust => "RUST_VERSION",
+            Language::Java => "JAVA_VERSION",
+        }
+    }
+
     /// The image's health check, as an exec-form argument list (the runtime images have no
     /// shell): the Dockerfile's HEALTHCHECK and compose.yaml both run it.
     pub fn healthcheck(self) -> &'static [&'static str] {

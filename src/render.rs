@@ -53,9 +53,11 @@ struct Context<'a> {
     answers: &'a Answers,
     repo: String,
     repo_url: String,
+    repo_web_url: String,
     image: String,
     language_label: &'static str,
     healthcheck: &'static [&'static str],
+    toolchain_arg: &'static str,
     state_bucket: String,
     environments: &'static [&'static str],
     version: &'static str,
@@ -114,16 +116,16 @@ impl Renderer {
 
     /// Renders the scaffold for `answers`.
     pub fn render(&self, answers: &Answers) -> Result<Tree, Error> {
+        let repo_web_url = answers.ci.repo_web_url(&answers.org, &answers.name);
         let base = Context {
             answers,
             repo: format!("{}/{}", answers.org, answers.name),
-            repo_url: format!(
-                "{}.git",
-                answers.ci.repo_web_url(&answers.org, &answers.name)
-            ),
+            repo_url: format!("{repo_web_url}.git"),
+            repo_web_url,
             image: answers.registry.image(&answers.org, &answers.name),
             language_label: answers.language.label(),
             healthcheck: answers.language.healthcheck(),
+            toolchain_arg: answers.language.toolchain_arg(),
             state_bucket: answers.cloud.state_bucket(&answers.org, &answers.name),
             environments: ENVIRONMENTS,
             version: VERSION,
