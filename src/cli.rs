@@ -3,7 +3,7 @@
 //! `main`, which prints them.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -387,7 +387,7 @@ fn print_plan(out: &mut dyn Write, plan: &Plan, diffs: Option<&[FileDiff]>) {
 }
 
 fn print_created(out: &mut dyn Write, plan: &Plan, applied: &apply::Applied) {
-    let shown = display_path(&plan.target);
+    let shown = plan.target.display();
     let _ = write!(
         out,
         "Created `{shown}`: {} files, {}",
@@ -404,10 +404,6 @@ fn print_created(out: &mut dyn Write, plan: &Plan, applied: &apply::Applied) {
     }
     let _ = writeln!(
         out,
-        "\nNext steps:\n  cd {shown}\n  make test        # the service's unit tests\n  less README.md   # deploy, promote, roll back; runbooks in docs/runbooks/"
+        "\nNext steps:\n  cd {shown}\n  make test                   # the service's unit tests\n  docker compose up --build  # the image, run as the cluster runs it\n  less README.md             # deploy, promote, roll back; runbooks in docs/runbooks/"
     );
-}
-
-fn display_path(p: &Path) -> String {
-    p.display().to_string()
 }
