@@ -127,6 +127,12 @@ pub const FIELDS: &[Field] = &[
         kind: Kind::Text,
     },
     Field {
+        key: "account",
+        prompt: "Cloud account",
+        help: "the account that runs the service; on AWS its 12-digit account ID (names the role the secret sync assumes)",
+        kind: Kind::Text,
+    },
+    Field {
         key: "slo_target",
         prompt: "Availability SLO (%)",
         help: "the share of good requests over 30 days, from 90 to 99.999, e.g. 99.9",
@@ -248,6 +254,7 @@ pub struct Answers {
     pub team: String,
     pub port: u16,
     pub region: String,
+    pub account: String,
     pub slo_target: f64,
 }
 
@@ -277,6 +284,7 @@ impl Answers {
             ("team", self.team.clone()),
             ("port", self.port.to_string()),
             ("region", self.region.clone()),
+            ("account", self.account.clone()),
             ("slo_target", self.slo_target.to_string()),
         ]
     }
@@ -330,7 +338,7 @@ fn default_for(key: &str, done: &Resolved, ctx: &Resolve<'_>) -> Option<String> 
         "rollout" => Some(Rollout::ALL[0].id().into()),
         "ci" => Some(Ci::ALL[0].id().into()),
         "gitops" => Some(Gitops::ALL[0].id().into()),
-        "org" => None,
+        "org" | "account" => None,
         "team" => Some("platform".into()),
         "port" => Some("8080".into()),
         "region" => done.cloud().map(|c| c.default_region().to_string()),
@@ -368,6 +376,11 @@ fn check(key: &str, value: &str, done: &Resolved) -> Result<String, String> {
         "region" => match done.cloud() {
             Some(cloud) if cloud.is_region(value) => Ok(value.to_string()),
             Some(cloud) => Err(cloud.region_examples().to_string()),
+            None => Err("set `cloud` first".into()),
+        },
+        "account" => match done.cloud() {
+            Some(cloud) if cloud.is_account(value) => Ok(value.to_string()),
+            Some(cloud) => Err(cloud.account_shape().to_string()),
             None => Err("set `cloud` first".into()),
         },
         "slo_target" => check_slo(value).map(|v| v.to_string()),
@@ -437,7 +450,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
         let Some(given) = raw.get(field.key) else {
             continue;
         };
-        if field.key == "region" && done.cloud().is_none() {
+        if matches!(field.key, "region" | "account") && done.cloud().is_none() {
             continue;
         }
         match check(field.key, &given.value, &done) {
@@ -512,6 +525,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
         team: get("team"),
         port: get("port").parse().expect("checked"),
         region: get("region"),
+        account: get("account"),
         slo_target: get("slo_target").parse().expect("checked"),
     };
     let combined = check_combined(&answers);
@@ -578,17 +592,17 @@ mod tests {
     }
 
     #[test]
-    fn defaults_fill_everything_but_org() {
+    fn defaults_fill_everything_but_org_and_account() {
         let err = resolve_with(&RawAnswers::default(), true).unwrap_err();
         let Error::InvalidAnswers(problems) = err else {
             panic!()
         };
         assert_eq!(
             problems.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
-            vec!["org"]
+            vec!["org", "account"]
         );
 
-        let a = resolve_with(&raw(&[("org", "acme")]), true).unwrap();
+        let a = resolve_with(&raw(&[("org", "acme"), ("account", "111122223333")]), true).unwrap();
         assert_eq!(a.name, "checkout");
         assert_eq!(a.region, "us-east-1");
         assert_eq!(a.port, 8080);
@@ -607,8 +621,11 @@ mod tests {
             panic!()
         };
         let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
-        // Without a prompter, the missing `org` is listed in the same error.
-        assert_eq!(keys, vec!["name", "language", "port", "slo_target", "org"]);
+        // Without a prompter, the missing `org` and `account` are listed in the same error.
+        assert_eq!(
+            keys,
+            vec!["name", "language", "port", "slo_target", "org", "account"]
+        );
         assert!(problems[1].hint.contains("valid values: go"));
     }
 
@@ -625,8 +642,15 @@ mod tests {
 
     #[test]
     fn scripted_wizard_fills_in_missing_answers() {
-        let mut prompter =
-            Scripted::new(&["checkout", "acme", "payments", "9090", "eu-west-1", "99.95"]);
+        let mut prompter = Scripted::new(&[
+            "checkout",
+            "acme",
+            "payments",
+            "9090",
+            "eu-west-1",
+            "111122223333",
+            "99.95",
+        ]);
         let r = raw(&[
             ("language", "go"),
             ("registry", "ghcr"),
@@ -647,7 +671,15 @@ mod tests {
         .unwrap();
         assert_eq!(
             prompter.asked(),
-            vec!["name", "org", "team", "port", "region", "slo_target"]
+            vec![
+                "name",
+                "org",
+                "team",
+                "port",
+                "region",
+                "account",
+                "slo_target"
+            ]
         );
         assert_eq!(
             (a.port, a.region.as_str(), a.slo_target),
@@ -666,10 +698,25 @@ mod tests {
     }
 
     #[test]
+    fn account_is_checked_against_the_cloud() {
+        let r = raw(&[("org", "acme"), ("account", "my-project")]);
+        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(problems[0].key, "account");
+        assert!(
+            problems[0].hint.contains("12 digits"),
+            "{}",
+            problems[0].hint
+        );
+    }
+
+    #[test]
     fn org_and_name_together_must_fit_the_state_bucket() {
         let long = "a".repeat(39);
         let r = raw(&[
             ("org", long.as_str()),
+            ("account", "111122223333"),
             ("name", "a-very-long-service-name-x"),
         ]);
         let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
@@ -681,7 +728,11 @@ mod tests {
             "{}",
             problems[0].hint
         );
-        let r = raw(&[("org", "acme"), ("name", "a-very-long-service-name-x")]);
+        let r = raw(&[
+            ("org", "acme"),
+            ("account", "111122223333"),
+            ("name", "a-very-long-service-name-x"),
+        ]);
         assert!(resolve_with(&r, true).is_ok());
     }
 
@@ -720,7 +771,15 @@ mod tests {
 
     #[test]
     fn answers_round_trip_through_raw() {
-        let a = resolve_with(&raw(&[("org", "acme"), ("slo_target", "99.95")]), true).unwrap();
+        let a = resolve_with(
+            &raw(&[
+                ("org", "acme"),
+                ("account", "111122223333"),
+                ("slo_target", "99.95"),
+            ]),
+            true,
+        )
+        .unwrap();
         let again = resolve_with(&a.to_raw(Origin::Default), false).unwrap();
         assert_eq!(a, again);
     }

@@ -105,6 +105,9 @@ pub struct NewArgs {
     /// Cloud region [default: the cloud's usual first region, e.g. us-east-1].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// The cloud account that runs the service (AWS: the 12-digit account ID).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
     /// Availability SLO in percent over 30 days [default: 99.9].
     #[arg(long, value_name = "PERCENT")]
     pub slo_target: Option<String>,
@@ -214,6 +217,7 @@ fn gather(args: &NewArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
         ("team", &args.team),
         ("port", &args.port),
         ("region", &args.region),
+        ("account", &args.account),
         ("slo_target", &args.slo_target),
     ];
     for (key, value) in flags {

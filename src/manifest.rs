@@ -2,7 +2,7 @@
 //! decide whether they exist, and the code never scatters path checks elsewhere.
 
 use crate::answers::Answers;
-use crate::options::{Ci, Cloud, Gitops, Language};
+use crate::options::{Ci, Cloud, Gitops, Language, Rollout};
 
 /// A path pattern: a directory prefix (`dir/`), a suffix (`*.go`) or one exact path. Patterns
 /// match the output path (after `.j2` is dropped and `__env__` is kept as is).
@@ -70,14 +70,44 @@ const RULES: &[Rule] = &[
         pattern: ".github/",
         when: |a| a.ci == Ci::Github,
     },
-    // GitOps engine.
+    // GitOps engine: its bootstrap objects and its component for the workload overlays.
     Rule {
         pattern: "deploy/argocd/",
         when: |a| a.gitops == Gitops::Argocd,
     },
+    Rule {
+        pattern: "deploy/kubernetes/components/argocd/",
+        when: |a| a.gitops == Gitops::Argocd,
+    },
+    Rule {
+        pattern: "deploy/flux/",
+        when: |a| a.gitops == Gitops::Flux,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/components/flux/",
+        when: |a| a.gitops == Gitops::Flux,
+    },
+    // Rollout strategy: the Argo Rollouts strategies each have a component, and every overlay
+    // tunes the Rollout for its environment.
+    Rule {
+        pattern: "deploy/kubernetes/components/blue-green/",
+        when: |a| a.rollout == Rollout::BlueGreen,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/components/canary/",
+        when: |a| a.rollout == Rollout::Canary,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
+        when: |a| a.rollout != Rollout::Rolling,
+    },
     // Cloud.
     Rule {
         pattern: "terraform/",
+        when: |a| a.cloud == Cloud::Aws,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/components/aws/",
         when: |a| a.cloud == Cloud::Aws,
     },
 ];

@@ -74,6 +74,8 @@ choice!(
     /// How a new version replaces the old one.
     Rollout, "rollout", {
         Rolling => ("rolling", "Kubernetes RollingUpdate, maxUnavailable 0"),
+        BlueGreen => ("blue-green", "Argo Rollouts blue-green: preview Service, analysis before promotion, manual promotion in production"),
+        Canary => ("canary", "Argo Rollouts canary: stepped weights with pauses and background analysis"),
     }
 );
 
@@ -88,6 +90,7 @@ choice!(
     /// The GitOps engine that syncs the cluster from git.
     Gitops, "gitops", {
         Argocd => ("argocd", "Argo CD: an AppProject and one Application per environment"),
+        Flux => ("flux", "Flux: a GitRepository and one Kustomization per environment, in promotion order"),
     }
 );
 
@@ -188,6 +191,20 @@ impl Cloud {
         }
     }
 
+    /// Whether `account` names an account of this cloud (the one that runs the service).
+    pub fn is_account(self, account: &str) -> bool {
+        match self {
+            Cloud::Aws => account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
+        }
+    }
+
+    /// What an account looks like on this cloud, for error messages.
+    pub fn account_shape(self) -> &'static str {
+        match self {
+            Cloud::Aws => "an AWS account ID: 12 digits, e.g. 123456789012",
+        }
+    }
+
     /// A human hint listing region examples, for error messages.
     pub fn region_examples(self) -> &'static str {
         match self {
@@ -209,6 +226,8 @@ mod tests {
             vec!["go", "node", "python", "rust", "java"]
         );
         assert_eq!(Registry::ids(), vec!["ghcr"]);
+        assert_eq!(Rollout::parse("Blue-Green"), Some(Rollout::BlueGreen));
+        assert_eq!(Gitops::ids(), vec!["argocd", "flux"]);
     }
 
     #[test]
@@ -231,6 +250,20 @@ mod tests {
             "us--1",
         ] {
             assert!(!Cloud::Aws.is_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn aws_accounts() {
+        assert!(Cloud::Aws.is_account("012345678901"));
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            " 123456789012",
+        ] {
+            assert!(!Cloud::Aws.is_account(bad), "{bad:?}");
         }
     }
 }

@@ -122,7 +122,15 @@ mod tests {
 
     #[test]
     fn preset_answers_take_overrides_and_defaults() {
-        let a = answers(DEFAULT, &[("org", "acme"), ("name", "billing")]).unwrap();
+        let a = answers(
+            DEFAULT,
+            &[
+                ("org", "acme"),
+                ("account", "111122223333"),
+                ("name", "billing"),
+            ],
+        )
+        .unwrap();
         assert_eq!(
             (a.org.as_str(), a.name.as_str(), a.port),
             ("acme", "billing", 8080)

@@ -247,6 +247,7 @@ mod tests {
     fn answers() -> Answers {
         let mut raw = RawAnswers::default();
         raw.set("org", "acme", Origin::Flag).unwrap();
+        raw.set("account", "111122223333", Origin::Flag).unwrap();
         resolve(
             &raw,
             &mut Resolve {

@@ -54,8 +54,15 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for preset in presets::all() {
-        let answers =
-            presets::answers(&preset.name, &[("name", "checkout"), ("org", "acme")]).unwrap();
+        let answers = presets::answers(
+            &preset.name,
+            &[
+                ("name", "checkout"),
+                ("org", "acme"),
+                ("account", "111122223333"),
+            ],
+        )
+        .unwrap();
 
         let renderer = Renderer::embedded().unwrap();
         let tree = renderer.render(&answers).unwrap();
@@ -100,6 +107,8 @@ fn main() {
                         "checkout",
                         "--org",
                         "acme",
+                        "--account",
+                        "111122223333",
                         "--yes",
                         "--non-interactive",
                     ])

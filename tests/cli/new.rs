@@ -113,7 +113,17 @@ fn without_a_path_the_directory_is_named_after_the_service() {
     let ctx = TestContext::new();
     ctx.cmd()
         .args([
-            "new", "--preset", "default", "--org", "acme", "--name", "billing", "--yes", "--no-git",
+            "new",
+            "--preset",
+            "default",
+            "--org",
+            "acme",
+            "--account",
+            "111122223333",
+            "--name",
+            "billing",
+            "--yes",
+            "--no-git",
         ])
         .assert()
         .success();
@@ -159,7 +169,7 @@ fn a_preset_can_be_a_file() {
     let ctx = TestContext::new();
     std::fs::write(
         ctx.path("mine.toml"),
-        "# mine\nlanguage = \"go\"\norg = \"acme\"\n",
+        "# mine\nlanguage = \"go\"\norg = \"acme\"\naccount = \"111122223333\"\n",
     )
     .unwrap();
     ctx.cmd()
@@ -212,7 +222,15 @@ fn bad_input_exits_2_names_the_key_and_writes_nothing() {
         let ctx = TestContext::new();
         let assert = ctx
             .cmd()
-            .args(["new", "svc", "--set", "org=acme", "--yes"])
+            .args([
+                "new",
+                "svc",
+                "--set",
+                "org=acme",
+                "--set",
+                "account=111122223333",
+                "--yes",
+            ])
             .args(*args)
             .assert()
             .code(2);

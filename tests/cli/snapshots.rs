@@ -7,7 +7,12 @@ use infra_new::render::{Tree, render};
 pub fn preset_tree(preset: &str) -> Tree {
     let answers = presets::answers(
         preset,
-        &[("name", "checkout"), ("org", "acme"), ("team", "payments")],
+        &[
+            ("name", "checkout"),
+            ("org", "acme"),
+            ("account", "111122223333"),
+            ("team", "payments"),
+        ],
     )
     .unwrap();
     render(&answers).unwrap()

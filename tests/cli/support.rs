@@ -56,10 +56,20 @@ impl TestContext {
         cmd
     }
 
-    /// `infra-new new <rel> --preset default --org acme --yes` plus `extra`.
+    /// `infra-new new <rel> --preset default --org acme --account 111122223333 --yes` plus `extra`.
     pub fn new_scaffold(&self, rel: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
         self.cmd()
-            .args(["new", rel, "--preset", "default", "--org", "acme", "--yes"])
+            .args([
+                "new",
+                rel,
+                "--preset",
+                "default",
+                "--org",
+                "acme",
+                "--account",
+                "111122223333",
+                "--yes",
+            ])
             .args(extra)
             .assert()
     }

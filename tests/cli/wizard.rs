@@ -63,6 +63,7 @@ fn the_wizard_asks_for_every_missing_answer_with_defaults() {
         "payments\r",
         "9090\r",
         "\r",
+        "111122223333\r",
         "\r",
     ];
     let Some((ok, screen)) = on_a_terminal(&ctx, "new svc --no-git", &keys) else {
@@ -97,13 +98,16 @@ fn the_wizard_asks_for_every_missing_answer_with_defaults() {
 #[test]
 fn the_wizard_asks_only_for_what_flags_and_defaults_leave_open() {
     let ctx = TestContext::new();
-    let Some((ok, screen)) =
-        on_a_terminal(&ctx, "new svc --preset default --yes --no-git", &["acme\r"])
-    else {
+    let Some((ok, screen)) = on_a_terminal(
+        &ctx,
+        "new svc --preset default --yes --no-git",
+        &["acme\r", "111122223333\r"],
+    ) else {
         return;
     };
     assert!(ok, "{screen}");
     assert!(screen.contains("Organisation"), "{screen}");
+    assert!(screen.contains("Cloud account"), "{screen}");
     assert!(
         !screen.contains("Language") && !screen.contains("HTTP port"),
         "asked for an answer it had:\n{screen}"
