@@ -135,7 +135,7 @@ fn precedence_is_preset_then_file_then_set_then_flags() {
     let ctx = TestContext::new();
     std::fs::write(
         ctx.path("answers.toml"),
-        "org = \"from-file\"\nteam = \"file-team\"\nport = 9000\nslo_target = 99.5\n",
+        "org = \"from-file\"\naccount = \"111122223333\"\nteam = \"file-team\"\nport = 9000\nslo_target = 99.5\n",
     )
     .unwrap();
     let out = ctx
@@ -296,6 +296,7 @@ fn without_a_terminal_nothing_is_asked_and_missing_answers_fail() {
         "team",
         "port",
         "region",
+        "account",
         "slo_target",
     ] {
         assert!(err.contains(&format!("`{key}` is missing")), "{key}: {err}");
@@ -309,7 +310,9 @@ fn yes_takes_defaults_but_not_for_answers_without_one() {
     let ctx = TestContext::new();
     let err = stderr(&ctx.cmd().args(["new", "svc", "--yes"]).assert().code(2));
     assert!(
-        err.contains("1 invalid or missing answer:") && err.contains("`org` is missing"),
+        err.contains("2 invalid or missing answers:")
+            && err.contains("`org` is missing")
+            && err.contains("`account` is missing"),
         "{err}"
     );
 }

@@ -1,21 +1,60 @@
-//! One snapshot per preset covering the whole rendered tree (review with `cargo insta review`).
+//! One snapshot per scaffold covering the whole rendered tree (review with `cargo insta review`).
+//! The scaffolds are every preset plus the default preset with each other pairing of rollout
+//! strategy and GitOps engine, so that every template branch is in some snapshot and in the
+//! validator runs (validators.rs).
 
 use infra_new::presets;
 use infra_new::render::{Tree, render};
 
-/// Every preset is rendered with these answers in snapshots and validator runs.
-pub fn preset_tree(preset: &str) -> Tree {
-    let answers = presets::answers(
-        preset,
-        &[
-            ("name", "checkout"),
-            ("org", "acme"),
-            ("account", "111122223333"),
-            ("team", "payments"),
-        ],
-    )
-    .unwrap();
-    render(&answers).unwrap()
+/// Scaffolds beyond the presets: `(name, rollout, gitops)`, all from the default preset. The
+/// presets themselves use rolling updates and Argo CD.
+const VARIANTS: &[(&str, &str, &str)] = &[
+    ("rolling-flux", "rolling", "flux"),
+    ("blue-green-argocd", "blue-green", "argocd"),
+    ("blue-green-flux", "blue-green", "flux"),
+    ("canary-argocd", "canary", "argocd"),
+    ("canary-flux", "canary", "flux"),
+];
+
+/// The answers every scaffold in the tests is rendered with, besides its preset's.
+pub const COMMON: &[(&str, &str)] = &[
+    ("name", "checkout"),
+    ("org", "acme"),
+    ("account", "111122223333"),
+    ("team", "payments"),
+];
+
+/// Every scaffold name: the presets, then the variants. `INFRA_NEW_PRESETS=a,b` (comma-separated)
+/// keeps only those, for a quicker local run.
+pub fn scaffold_names() -> Vec<String> {
+    let only = std::env::var("INFRA_NEW_PRESETS").ok();
+    presets::all()
+        .into_iter()
+        .map(|p| p.name)
+        .chain(VARIANTS.iter().map(|(n, _, _)| n.to_string()))
+        .filter(|n| {
+            only.as_deref()
+                .is_none_or(|o| o.split(',').any(|x| x.trim() == n))
+        })
+        .collect()
+}
+
+/// Whether the scaffold is a preset (the language checks run on presets only).
+pub fn is_preset(name: &str) -> bool {
+    !VARIANTS.iter().any(|(n, _, _)| *n == name)
+}
+
+/// The rendered tree of a scaffold named by `scaffold_names`.
+pub fn scaffold_tree(name: &str) -> Tree {
+    let mut answers: Vec<(&str, &str)> = COMMON.to_vec();
+    let preset = match VARIANTS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, rollout, gitops)) => {
+            answers.extend([("rollout", *rollout), ("gitops", *gitops)]);
+            "default"
+        }
+        None => name,
+    };
+    render(&presets::answers(preset, &answers).unwrap()).unwrap()
 }
 
 /// The whole tree as one text: a header line per file, then its contents.
@@ -35,10 +74,10 @@ fn flatten(tree: &Tree) -> String {
 }
 
 #[test]
-fn every_preset_matches_its_snapshot() {
-    for preset in crate::validators::selected_presets() {
-        let tree = preset_tree(&preset.name);
-        insta::with_settings!({ snapshot_suffix => preset.name.clone(), prepend_module_to_snapshot => false }, {
+fn every_scaffold_matches_its_snapshot() {
+    for name in scaffold_names() {
+        let tree = scaffold_tree(&name);
+        insta::with_settings!({ snapshot_suffix => name.clone(), prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("tree", flatten(&tree));
         });
     }

@@ -1,7 +1,9 @@
-//! Conformance: every preset's scaffold is run through the real third-party validators. Any
-//! finding fails. The validators are installed by `.ci/install-validators` (the README's test
-//! command runs it); with `INFRA_NEW_REQUIRE_VALIDATORS=1` (set by that command and in CI) a
-//! missing validator fails the run, otherwise it is reported as skipped.
+//! Conformance: every scaffold (the presets and the rollout × GitOps variants of snapshots.rs) is
+//! run through the real third-party validators, and the Kubernetes delivery of every language ×
+//! rollout × GitOps combination is built and validated. Any finding fails. The validators are
+//! installed by `.ci/install-validators` (the README's test command runs it); with
+//! `INFRA_NEW_REQUIRE_VALIDATORS=1` (set by that command and in CI) a missing validator fails the
+//! run, otherwise it is reported as skipped.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -10,9 +12,11 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_fs::TempDir;
+use infra_new::options::{Choice, Gitops, Language, Rollout};
 use infra_new::presets;
+use infra_new::render::render;
 
-use crate::snapshots::preset_tree;
+use crate::snapshots::{COMMON, is_preset, scaffold_names, scaffold_tree};
 
 /// The inline skips each preset carries, by marker. Every skip states its reason (checked below);
 /// changing a template's skips means changing this table, on purpose.
@@ -26,6 +30,12 @@ const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[
     ("python", SHARED_SKIPS),
     ("rust", SHARED_SKIPS),
     ("java", SHARED_SKIPS),
+    // The rollout strategies and GitOps engines add none either.
+    ("rolling-flux", SHARED_SKIPS),
+    ("blue-green-argocd", SHARED_SKIPS),
+    ("blue-green-flux", SHARED_SKIPS),
+    ("canary-argocd", SHARED_SKIPS),
+    ("canary-flux", SHARED_SKIPS),
 ];
 const SHARED_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 5)];
 
@@ -67,9 +77,9 @@ fn shared() -> Option<PathBuf> {
     }
 }
 
-/// A preset's scaffold written to a temp dir.
+/// A scaffold (see snapshots.rs) written to a temp dir.
 struct Scaffold {
-    preset: String,
+    name: String,
     dir: TempDir,
     tree: infra_new::render::Tree,
 }
@@ -84,46 +94,35 @@ impl Scaffold {
     }
 }
 
-/// Every preset, or those named in `INFRA_NEW_PRESETS` (comma-separated) for a quicker local run.
-pub fn selected_presets() -> Vec<presets::Preset> {
-    let only = std::env::var("INFRA_NEW_PRESETS").ok();
-    presets::all()
+fn scaffolds() -> Vec<Scaffold> {
+    scaffold_names()
         .into_iter()
-        .filter(|p| {
-            only.as_deref()
-                .is_none_or(|o| o.split(',').any(|n| n.trim() == p.name))
+        .map(|name| {
+            let tree = scaffold_tree(&name);
+            let dir = TempDir::new().unwrap();
+            write_tree(dir.path(), &tree, |_| true);
+            Scaffold { name, dir, tree }
         })
         .collect()
 }
 
-fn scaffolds() -> Vec<Scaffold> {
-    selected_presets()
-        .into_iter()
-        .map(|p| {
-            let tree = preset_tree(&p.name);
-            let dir = TempDir::new().unwrap();
-            for (path, bytes) in &tree {
-                let dest = dir.path().join(path);
-                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-                std::fs::write(dest, bytes).unwrap();
-            }
-            Scaffold {
-                preset: p.name,
-                dir,
-                tree,
-            }
-        })
-        .collect()
+/// Writes the files of `tree` that `keep` selects under `root`.
+fn write_tree(root: &Path, tree: &infra_new::render::Tree, keep: impl Fn(&str) -> bool) {
+    for (path, bytes) in tree.iter().filter(|(p, _)| keep(p)) {
+        let dest = root.join(path);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
 }
 
 /// Runs `cmd` and fails the test, with everything it printed, unless it exits 0.
-fn check(what: &str, preset: &str, cmd: &mut Command) -> Output {
+fn check(what: &str, scaffold: &str, cmd: &mut Command) -> Output {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
-        "{what} found problems in preset `{preset}` ({cmd:?}, {}):\n{}\n{}",
+        "{what} found problems in `{scaffold}` ({cmd:?}, {}):\n{}\n{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
@@ -148,7 +147,7 @@ fn hadolint() {
         for f in dockerfiles {
             check(
                 "hadolint",
-                &s.preset,
+                &s.name,
                 Command::new(&hadolint)
                     .args(["--failure-threshold", "info", "--no-color", &f])
                     .current_dir(s.root()),
@@ -172,7 +171,7 @@ fn actionlint_with_shellcheck() {
         // Named explicitly: this scaffold has no .git for actionlint to find the project by.
         check(
             "actionlint",
-            &s.preset,
+            &s.name,
             Command::new(&actionlint)
                 .arg("-no-color")
                 .args(&workflows)
@@ -190,7 +189,7 @@ fn zizmor() {
         }
         check(
             "zizmor",
-            &s.preset,
+            &s.name,
             Command::new(&zizmor)
                 .args(["--offline", "--no-progress", "--persona", "pedantic", "."])
                 .current_dir(s.root()),
@@ -213,13 +212,13 @@ fn shellcheck() {
         if scripts.is_empty() {
             eprintln!(
                 "note: preset `{}` has no shell scripts; its run: blocks are checked by actionlint's shellcheck",
-                s.preset
+                s.name
             );
             continue;
         }
         check(
             "shellcheck",
-            &s.preset,
+            &s.name,
             Command::new(&shellcheck)
                 .args(&scripts)
                 .current_dir(s.root()),
@@ -238,7 +237,7 @@ fn yamllint() {
         let files = s.files_with(|p| p.ends_with(".yaml") || p.ends_with(".yml"));
         check(
             "yamllint",
-            &s.preset,
+            &s.name,
             Command::new(&yamllint)
                 .args(["--strict", "-d", YAMLLINT_CONFIG])
                 .args(&files)
@@ -247,31 +246,20 @@ fn yamllint() {
     }
 }
 
-/// Builds every Kustomize overlay (and the Argo CD bootstrap) and returns env → built YAML.
-fn kustomize_builds(s: &Scaffold, kubectl: &Path) -> BTreeMap<String, String> {
-    let mut built = BTreeMap::new();
-    let mut dirs: Vec<String> = s
-        .files_with(|p| {
+/// The Kustomize roots of a rendered tree: every overlay and the GitOps bootstrap directory
+/// (base and components are only built through them).
+fn kustomize_roots(tree: &infra_new::render::Tree) -> Vec<String> {
+    let dirs: Vec<String> = tree
+        .keys()
+        .filter(|p| {
             p.ends_with("/kustomization.yaml")
                 && !p.contains("/base/")
                 && !p.contains("/components/")
         })
-        .into_iter()
         .map(|p| p.trim_end_matches("/kustomization.yaml").to_string())
         .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 3, "{dirs:?}");
-    for dir in dirs {
-        let out = check(
-            "kubectl kustomize",
-            &s.preset,
-            Command::new(kubectl)
-                .args(["kustomize", &dir])
-                .current_dir(s.root()),
-        );
-        built.insert(dir, String::from_utf8(out.stdout).unwrap());
-    }
-    built
+    assert!(dirs.len() >= 4, "{dirs:?}");
+    dirs
 }
 
 /// Splits kustomize output into documents.
@@ -288,8 +276,13 @@ fn top_level(doc: &str, key: &str) -> Option<String> {
         .map(|v| v.trim().trim_matches('"').to_string())
 }
 
+/// Every language × rollout strategy × GitOps engine: each overlay and the engine's bootstrap
+/// directory build with `kubectl kustomize`; the output passes kubernetes-validate (strict), every
+/// custom resource validates against its CRD schema from ../shared/crd-schemas, and checkov
+/// (kubernetes) finds nothing on the built manifests. Only deploy/ is rendered to disk; the
+/// validators run once over all combinations.
 #[test]
-fn kustomize_kubernetes_validate_crd_schemas_and_checkov() {
+fn every_combination_builds_and_validates() {
     let Some(kubectl) = tool("kubectl") else {
         return;
     };
@@ -297,72 +290,140 @@ fn kustomize_kubernetes_validate_crd_schemas_and_checkov() {
     let cjs = tool("check-jsonschema");
     let checkov = tool("checkov");
     let shared = shared();
-    for s in scaffolds() {
-        let built = kustomize_builds(&s, &kubectl);
-        let out = TempDir::new().unwrap();
-        let mut by_schema: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-        let mut checked = 0;
-        for (dir, yaml) in &built {
-            let name = dir.replace('/', "_");
-            let file = out.path().join(format!("{name}.yaml"));
-            std::fs::write(&file, yaml).unwrap();
-            if let Some(kv) = &kv {
-                check(
-                    "kubernetes-validate",
-                    &s.preset,
-                    Command::new(kv).args(["--strict", "--quiet"]).arg(&file),
-                );
-            }
-            for (i, doc) in documents(yaml).into_iter().enumerate() {
-                let api = top_level(&doc, "apiVersion").expect("apiVersion");
-                let kind = top_level(&doc, "kind").expect("kind");
-                let Some((group, version)) = api.split_once('/') else {
-                    continue;
-                };
-                if !group.contains('.') || group.ends_with(".k8s.io") {
-                    continue; // built-in: kubernetes-validate covers it
+
+    let work = TempDir::new().unwrap();
+    let mut combos = Vec::new();
+    for language in Language::ALL {
+        for rollout in Rollout::ALL {
+            for gitops in Gitops::ALL {
+                let mut answers = COMMON.to_vec();
+                answers.extend([
+                    ("language", language.id()),
+                    ("rollout", rollout.id()),
+                    ("gitops", gitops.id()),
+                ]);
+                let tree = render(&presets::answers("default", &answers).unwrap()).unwrap();
+                let combo = format!("{language}-{rollout}-{gitops}");
+                let root = work.path().join("src").join(&combo);
+                write_tree(&root, &tree, |p| p.starts_with("deploy/"));
+                for dir in kustomize_roots(&tree) {
+                    combos.push((combo.clone(), root.clone(), dir));
                 }
-                let Some(shared) = &shared else { continue };
-                let schema = shared
-                    .join("crd-schemas")
-                    .join(group)
-                    .join(format!("{}_{version}.json", kind.to_ascii_lowercase()));
-                assert!(
-                    schema.is_file(),
-                    "no schema for {api} {kind} in ../shared/crd-schemas"
-                );
-                let doc_file = out.path().join(format!("{name}-{i}-{kind}.yaml"));
-                std::fs::write(&doc_file, doc).unwrap();
-                by_schema.entry(schema).or_default().push(doc_file);
-                checked += 1;
             }
         }
-        if let (Some(cjs), Some(_)) = (&cjs, &shared) {
+    }
+    assert_eq!(
+        combos.len(),
+        Language::ALL.len() * Rollout::ALL.len() * Gitops::ALL.len() * 4
+    );
+
+    // kubectl kustomize, a few at a time.
+    let built_dir = work.path().join("built");
+    std::fs::create_dir(&built_dir).unwrap();
+    let threads = std::thread::available_parallelism().map_or(4, |n| n.get().min(8));
+    let chunk = combos.len().div_ceil(threads);
+    let built: Vec<(String, PathBuf, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = combos
+            .chunks(chunk)
+            .map(|part| {
+                let (kubectl, built_dir) = (&kubectl, &built_dir);
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(combo, root, dir)| {
+                            let out = check(
+                                "kubectl kustomize",
+                                combo,
+                                Command::new(kubectl)
+                                    .args(["kustomize", dir])
+                                    .current_dir(root),
+                            );
+                            let yaml = String::from_utf8(out.stdout).unwrap();
+                            let file =
+                                built_dir.join(format!("{combo}__{}.yaml", dir.replace('/', "_")));
+                            std::fs::write(&file, &yaml).unwrap();
+                            (combo.clone(), file, yaml)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+
+    if let Some(kv) = &kv {
+        check(
+            "kubernetes-validate",
+            "all combinations",
+            Command::new(kv)
+                .args(["--strict", "--quiet"])
+                .args(built.iter().map(|(_, f, _)| f)),
+        );
+    }
+
+    // Custom resources, one file per document, grouped by schema.
+    let docs_dir = work.path().join("docs");
+    std::fs::create_dir(&docs_dir).unwrap();
+    let mut by_schema: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (combo, file, yaml) in &built {
+        let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+        for (i, doc) in documents(yaml).into_iter().enumerate() {
+            let api = top_level(&doc, "apiVersion").expect("apiVersion");
+            let kind = top_level(&doc, "kind").expect("kind");
+            let Some((group, version)) = api.split_once('/') else {
+                continue;
+            };
+            if !group.contains('.') || group.ends_with(".k8s.io") {
+                continue; // built-in: kubernetes-validate covers it
+            }
+            *kinds.entry(format!("{api} {kind}")).or_default() += 1;
+            let Some(shared) = &shared else { continue };
+            let schema = shared
+                .join("crd-schemas")
+                .join(group)
+                .join(format!("{}_{version}.json", kind.to_ascii_lowercase()));
             assert!(
-                checked > 0,
-                "no custom resources found in preset `{}`",
-                s.preset
+                schema.is_file(),
+                "{combo}: no schema for {api} {kind} in ../shared/crd-schemas"
             );
-            for (schema, docs) in &by_schema {
-                let schema = python_regex_schema(schema, out.path());
+            let doc_file = docs_dir.join(format!("{stem}-{i}-{kind}.yaml"));
+            std::fs::write(&doc_file, doc).unwrap();
+            by_schema.entry(schema).or_default().push(doc_file);
+        }
+    }
+    eprintln!("custom resources over all combinations: {kinds:?}");
+    for kind in [
+        "argoproj.io/v1alpha1 Rollout",
+        "argoproj.io/v1alpha1 AnalysisTemplate",
+        "argoproj.io/v1alpha1 Application",
+        "argoproj.io/v1alpha1 AppProject",
+        "kustomize.toolkit.fluxcd.io/v1 Kustomization",
+        "source.toolkit.fluxcd.io/v1 GitRepository",
+        "external-secrets.io/v1 ExternalSecret",
+        "external-secrets.io/v1 SecretStore",
+    ] {
+        assert!(kinds.contains_key(kind), "no {kind} in any combination");
+    }
+    if let (Some(cjs), Some(_)) = (&cjs, &shared) {
+        for (schema, docs) in &by_schema {
+            let schema = python_regex_schema(schema, work.path());
+            for part in docs.chunks(400) {
                 check(
                     "check-jsonschema (CRD schema)",
-                    &s.preset,
+                    &schema.display().to_string(),
                     Command::new(cjs)
                         .args(["--regex-variant", "python", "--schemafile"])
                         .arg(&schema)
-                        .args(docs),
+                        .args(part),
                 );
             }
         }
-        if let Some(checkov) = &checkov {
-            let dir = out.path().join("overlays");
-            std::fs::create_dir(&dir).unwrap();
-            for (d, yaml) in &built {
-                std::fs::write(dir.join(format!("{}.yaml", d.replace('/', "_"))), yaml).unwrap();
-            }
-            checkov_run(checkov, &s.preset, &dir, "kubernetes");
-        }
+    }
+    if let Some(checkov) = &checkov {
+        checkov_run(checkov, "all combinations", &built_dir, "kubernetes");
     }
 }
 
@@ -417,7 +478,7 @@ fn checkov_dockerfile_actions_terraform_secrets() {
     };
     for s in scaffolds() {
         for framework in ["dockerfile", "github_actions", "terraform", "secrets"] {
-            checkov_run(&checkov, &s.preset, s.root(), framework);
+            checkov_run(&checkov, &s.name, s.root(), framework);
         }
     }
 }
@@ -432,25 +493,25 @@ fn compose_file() {
     for s in scaffolds() {
         check(
             "check-jsonschema (compose-spec)",
-            &s.preset,
+            &s.name,
             Command::new(&cjs)
                 .args(["--builtin-schema", "vendor.compose-spec", "compose.yaml"])
                 .current_dir(s.root()),
         );
         let compose = String::from_utf8(s.tree["compose.yaml"].clone()).unwrap();
         let dockerfile = String::from_utf8(s.tree["Dockerfile"].clone()).unwrap();
-        assert!(compose.contains("read_only: true"), "{}", s.preset);
+        assert!(compose.contains("read_only: true"), "{}", s.name);
         let image_check = dockerfile
             .split("HEALTHCHECK")
             .nth(1)
             .and_then(|rest| rest.split("CMD ").nth(1))
             .and_then(|cmd| cmd.lines().next())
-            .unwrap_or_else(|| panic!("{}: no HEALTHCHECK CMD", s.preset));
+            .unwrap_or_else(|| panic!("{}: no HEALTHCHECK CMD", s.name));
         let expected = image_check.replacen('[', "[\"CMD\", ", 1);
         assert!(
             compose.contains(&format!("test: {expected}")),
             "{}: compose health check differs from the image's {image_check}",
-            s.preset
+            s.name
         );
     }
 }
@@ -472,7 +533,7 @@ fn promtool_rules_and_unit_tests() {
         );
         check(
             "promtool check rules",
-            &s.preset,
+            &s.name,
             Command::new(&promtool)
                 .args(["check", "rules"])
                 .args(&rules)
@@ -480,7 +541,7 @@ fn promtool_rules_and_unit_tests() {
         );
         check(
             "promtool test rules",
-            &s.preset,
+            &s.name,
             Command::new(&promtool)
                 .args(["test", "rules"])
                 .args(&tests)
@@ -515,7 +576,7 @@ fn every_alert_has_a_runbook_and_every_runbook_an_alert() {
         assert_eq!(
             alerts, runbooks,
             "alerts and runbooks differ in preset `{}`",
-            s.preset
+            s.name
         );
         for a in &alerts {
             assert!(
@@ -537,7 +598,7 @@ fn terraform_fmt() {
     for s in scaffolds() {
         check(
             "terraform fmt",
-            &s.preset,
+            &s.name,
             Command::new(&terraform)
                 .args(["fmt", "-check", "-recursive", "-diff", "terraform"])
                 .current_dir(s.root()),
@@ -556,7 +617,7 @@ fn tfcheck_against_provider_schemas() {
     for s in scaffolds() {
         let out = check(
             "tfcheck",
-            &s.preset,
+            &s.name,
             Command::new(&tfcheck)
                 .arg("terraform")
                 .current_dir(s.root()),
@@ -571,7 +632,8 @@ fn tfcheck_against_provider_schemas() {
 /// inside the grace period. The language is told by the manifest file each one has.
 #[test]
 fn service_builds_tests_and_serves() {
-    for s in scaffolds() {
+    // The variants differ from the default preset in deploy/ and docs only: presets cover every language.
+    for s in scaffolds().into_iter().filter(|s| is_preset(&s.name)) {
         if s.tree.contains_key("go.mod") {
             go_service(&s);
         } else if s.tree.contains_key("package.json") {
@@ -583,7 +645,7 @@ fn service_builds_tests_and_serves() {
         } else if s.tree.contains_key("pom.xml") {
             java_service(&s);
         } else {
-            panic!("preset `{}`: no smoke run for its language", s.preset);
+            panic!("preset `{}`: no smoke run for its language", s.name);
         }
     }
 }
@@ -601,12 +663,12 @@ fn go_service(s: &Scaffold) {
             .env("GOPROXY", "off");
         c
     };
-    check("go vet", &s.preset, &mut go_cmd(&["vet", "./..."]));
-    check("go test", &s.preset, &mut go_cmd(&["test", "./..."]));
+    check("go vet", &s.name, &mut go_cmd(&["vet", "./..."]));
+    check("go test", &s.name, &mut go_cmd(&["test", "./..."]));
     let gofmt = go.with_file_name("gofmt");
     let out = check(
         "gofmt",
-        &s.preset,
+        &s.name,
         Command::new(&gofmt)
             .arg("-l")
             .arg(".")
@@ -619,22 +681,22 @@ fn go_service(s: &Scaffold) {
     );
     check(
         "go build",
-        &s.preset,
+        &s.name,
         &mut go_cmd(&["build", "-o", "server", "."]),
     );
-    smoke(Command::new(s.root().join("server")), &s.preset);
+    smoke(Command::new(s.root().join("server")), &s.name);
 }
 
 fn node_service(s: &Scaffold) {
     let Some(node) = tool("node") else { return };
     check(
         "node --test",
-        &s.preset,
+        &s.name,
         Command::new(&node).arg("--test").current_dir(s.root()),
     );
     let mut run = Command::new(&node);
     run.arg("src/main.js").current_dir(s.root());
-    smoke(run, &s.preset);
+    smoke(run, &s.name);
 }
 
 fn python_service(s: &Scaffold) {
@@ -643,7 +705,7 @@ fn python_service(s: &Scaffold) {
     };
     check(
         "python unittest",
-        &s.preset,
+        &s.name,
         Command::new(&python)
             .args(["-m", "unittest", "discover", "-s", "tests"])
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -653,7 +715,7 @@ fn python_service(s: &Scaffold) {
     run.args(["-m", "app.main"])
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .current_dir(s.root());
-    smoke(run, &s.preset);
+    smoke(run, &s.name);
 }
 
 fn rust_service(s: &Scaffold) {
@@ -665,23 +727,20 @@ fn rust_service(s: &Scaffold) {
     };
     check(
         "cargo fmt --check",
-        &s.preset,
+        &s.name,
         &mut cargo_cmd(&["fmt", "--check"]),
     );
     check(
         "cargo test",
-        &s.preset,
+        &s.name,
         &mut cargo_cmd(&["test", "--locked", "--quiet"]),
     );
     check(
         "cargo build",
-        &s.preset,
+        &s.name,
         &mut cargo_cmd(&["build", "--locked", "--quiet"]),
     );
-    smoke(
-        Command::new(s.root().join("target/debug/server")),
-        &s.preset,
-    );
+    smoke(Command::new(s.root().join("target/debug/server")), &s.name);
 }
 
 /// Maven Central is out of reach here: the sources are compiled with javac and the JUnit tests run
@@ -695,7 +754,7 @@ fn java_service(s: &Scaffold) {
         |dir: &str| -> Vec<String> { s.files_with(|p| p.starts_with(dir) && p.ends_with(".java")) };
     check(
         "javac (main)",
-        &s.preset,
+        &s.name,
         Command::new(&javac)
             .args(["--release", "17", "-Xlint:all", "-d", "build/classes"])
             .args(sources("src/main/java/"))
@@ -705,7 +764,7 @@ fn java_service(s: &Scaffold) {
         let cp = format!("build/classes:{}", junit.display());
         check(
             "javac (tests)",
-            &s.preset,
+            &s.name,
             Command::new(&javac)
                 .args([
                     "--release",
@@ -722,7 +781,7 @@ fn java_service(s: &Scaffold) {
         );
         check(
             "JUnit",
-            &s.preset,
+            &s.name,
             Command::new(&java)
                 .arg("-jar")
                 .arg(junit)
@@ -745,7 +804,7 @@ fn java_service(s: &Scaffold) {
     let mut run = Command::new(&java);
     run.args(["-cp", "build/classes", "app.Main"])
         .current_dir(s.root());
-    smoke(run, &s.preset);
+    smoke(run, &s.name);
 }
 
 fn free_port() -> u16 {
@@ -907,14 +966,106 @@ fn inline_skips_are_counted_and_give_reasons() {
         }
         let expected: BTreeMap<&str, usize> = EXPECTED_SKIPS
             .iter()
-            .find(|(p, _)| *p == s.preset)
+            .find(|(p, _)| *p == s.name)
             .map(|(_, m)| m.iter().copied().collect())
-            .unwrap_or_else(|| panic!("preset `{}` is missing from EXPECTED_SKIPS", s.preset));
-        eprintln!("inline skips in preset `{}`: {counts:?}", s.preset);
-        assert_eq!(
-            counts, expected,
-            "inline skips changed in preset `{}`",
-            s.preset
+            .unwrap_or_else(|| panic!("scaffold `{}` is missing from EXPECTED_SKIPS", s.name));
+        eprintln!("inline skips in `{}`: {counts:?}", s.name);
+        assert_eq!(counts, expected, "inline skips changed in `{}`", s.name);
+    }
+}
+
+/// The values of `key` anywhere in a document (`key: value` lines, any indentation, also as the
+/// first key of a sequence item).
+fn values_of(doc: &str, key: &str) -> Vec<String> {
+    doc.lines()
+        .map(|l| l.trim_start().trim_start_matches("- "))
+        .filter_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+/// The name under a reference block such as `workloadRef:` or `scaleTargetRef:`.
+fn ref_name(doc: &str, block: &str) -> Option<String> {
+    let mut lines = doc.lines().skip_while(|l| l.trim() != format!("{block}:"));
+    let head = lines.next()?;
+    let indent = head.len() - head.trim_start().len();
+    lines
+        .take_while(|l| l.len() - l.trim_start().len() > indent)
+        .find_map(|l| l.trim_start().strip_prefix("name: "))
+        .map(|v| v.trim().to_string())
+}
+
+/// An overlay of an overlay that adds a `namePrefix` still yields a consistent Argo Rollouts
+/// setup: the Rollout's workload, Service and AnalysisTemplate references and the HPA's target are
+/// renamed with the objects they point at (the rollout components teach kustomize those fields).
+#[test]
+fn rollout_references_follow_kustomize_renames() {
+    let Some(kubectl) = tool("kubectl") else {
+        return;
+    };
+    for rollout in [Rollout::BlueGreen, Rollout::Canary] {
+        let mut answers = COMMON.to_vec();
+        answers.push(("rollout", rollout.id()));
+        let tree = render(&presets::answers("default", &answers).unwrap()).unwrap();
+        let dir = TempDir::new().unwrap();
+        write_tree(dir.path(), &tree, |p| p.starts_with("deploy/"));
+        std::fs::create_dir(dir.path().join("renamed")).unwrap();
+        std::fs::write(
+            dir.path().join("renamed/kustomization.yaml"),
+            "resources:\n- ../deploy/kubernetes/overlays/staging\nnamePrefix: pre-\n",
+        )
+        .unwrap();
+        let out = check(
+            "kubectl kustomize (namePrefix)",
+            rollout.id(),
+            Command::new(&kubectl)
+                .args(["kustomize", "renamed"])
+                .current_dir(dir.path()),
         );
+        let yaml = String::from_utf8(out.stdout).unwrap();
+        let docs = documents(&yaml);
+        let of_kind = |kind: &str| -> Vec<&String> {
+            docs.iter()
+                .filter(|d| top_level(d, "kind").as_deref() == Some(kind))
+                .collect()
+        };
+        let rollouts = of_kind("Rollout");
+        assert_eq!(rollouts.len(), 1, "{rollout}: {yaml}");
+        let r = rollouts[0];
+        assert_eq!(ref_name(r, "workloadRef").as_deref(), Some("pre-checkout"));
+        let mut refs = Vec::new();
+        for key in [
+            "activeService",
+            "previewService",
+            "canaryService",
+            "stableService",
+            "templateName",
+        ] {
+            refs.extend(values_of(r, key));
+        }
+        assert!(
+            !refs.is_empty(),
+            "{rollout}: the Rollout names no Service or template"
+        );
+        let services: Vec<String> = of_kind("Service")
+            .iter()
+            .flat_map(|d| ref_name(d, "metadata"))
+            .collect();
+        let templates: Vec<String> = of_kind("AnalysisTemplate")
+            .iter()
+            .flat_map(|d| ref_name(d, "metadata"))
+            .collect();
+        for name in &refs {
+            assert!(
+                name.starts_with("pre-") && (services.contains(name) || templates.contains(name)),
+                "{rollout}: reference `{name}` does not name a renamed object ({services:?} {templates:?})"
+            );
+        }
+        let hpa = of_kind("HorizontalPodAutoscaler");
+        assert_eq!(
+            ref_name(hpa[0], "scaleTargetRef").as_deref(),
+            Some("pre-checkout")
+        );
+        assert!(hpa[0].contains("kind: Rollout"), "{}", hpa[0]);
     }
 }
