@@ -129,6 +129,72 @@ impl Language {
     }
 }
 
+impl Rollout {
+    /// The kind of the object that owns the pods, as operators see it in `kubectl get`.
+    pub fn workload(self) -> &'static str {
+        match self {
+            Rollout::Rolling => "Deployment",
+            Rollout::BlueGreen | Rollout::Canary => "Rollout",
+        }
+    }
+
+    /// The controller the strategy needs in the cluster beyond Kubernetes itself, if any.
+    pub fn controller(self) -> Option<&'static str> {
+        match self {
+            Rollout::Rolling => None,
+            Rollout::BlueGreen | Rollout::Canary => Some("Argo Rollouts"),
+        }
+    }
+
+    /// What the deploy job waits for after the sync, as the end of "it waits until …".
+    pub fn ci_summary(self) -> &'static str {
+        match self {
+            Rollout::Rolling => "the rolling update has finished (`kubectl rollout status`)",
+            Rollout::BlueGreen => {
+                "the Rollout has promoted the digest after its pre-promotion analysis (in production: \
+                 until the analysed preview waits for a person to promote it)"
+            }
+            Rollout::Canary => {
+                "the Rollout has taken the digest through every step with its analysis passing"
+            }
+        }
+    }
+}
+
+impl Gitops {
+    /// The engine's name as people write it, for prose in generated docs and CI comments.
+    pub fn label(self) -> &'static str {
+        match self {
+            Gitops::Argocd => "Argo CD",
+            Gitops::Flux => "Flux",
+        }
+    }
+
+    /// What bounds the wait between a merge to `main` and the engine applying it.
+    pub fn sync_interval(self) -> &'static str {
+        match self {
+            Gitops::Argocd => "Argo CD's polling interval (3 minutes by default)",
+            Gitops::Flux => {
+                "the next fetch of the GitRepository (its `interval` in `deploy/flux/`)"
+            }
+        }
+    }
+
+    /// Why a change made directly in the cluster needs the engine paused first, and how.
+    pub fn self_heal(self) -> &'static str {
+        match self {
+            Gitops::Argocd => {
+                "Argo CD's self-heal reverts any change made directly in the cluster, so pause \
+                 automated sync of that one Application first"
+            }
+            Gitops::Flux => {
+                "Flux re-applies Git on every reconciliation and so reverts any change made directly \
+                 in the cluster: suspend that environment's Kustomization first"
+            }
+        }
+    }
+}
+
 impl Registry {
     /// The image repository (no tag) for a service.
     pub fn image(self, org: &str, name: &str) -> String {

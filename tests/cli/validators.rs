@@ -337,6 +337,13 @@ fn every_combination_builds_and_validates() {
                                     .args(["kustomize", dir])
                                     .current_dir(root),
                             );
+                            // kustomize warns on stderr about deprecated fields
+                            // (commonLabels, patchesStrategicMerge, bases, ...): none may appear.
+                            assert!(
+                                out.stderr.is_empty(),
+                                "{combo} {dir}: kustomize warned:\n{}",
+                                String::from_utf8_lossy(&out.stderr)
+                            );
                             let yaml = String::from_utf8(out.stdout).unwrap();
                             let file =
                                 built_dir.join(format!("{combo}__{}.yaml", dir.replace('/', "_")));
