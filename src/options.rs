@@ -264,6 +264,16 @@ impl Cloud {
         }
     }
 
+    /// The ARN partition of a region (`aws`, `aws-us-gov`, `aws-cn`), for ARNs written into
+    /// manifests; `None` on clouds without ARNs.
+    pub fn partition(self, region: &str) -> Option<&'static str> {
+        match self {
+            Cloud::Aws if region.starts_with("us-gov-") => Some("aws-us-gov"),
+            Cloud::Aws if region.starts_with("cn-") => Some("aws-cn"),
+            Cloud::Aws => Some("aws"),
+        }
+    }
+
     /// What an account looks like on this cloud, for error messages.
     pub fn account_shape(self) -> &'static str {
         match self {
@@ -317,6 +327,13 @@ mod tests {
         ] {
             assert!(!Cloud::Aws.is_region(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn aws_partitions() {
+        assert_eq!(Cloud::Aws.partition("eu-west-1"), Some("aws"));
+        assert_eq!(Cloud::Aws.partition("us-gov-west-1"), Some("aws-us-gov"));
+        assert_eq!(Cloud::Aws.partition("cn-north-1"), Some("aws-cn"));
     }
 
     #[test]
