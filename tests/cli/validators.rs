@@ -51,7 +51,7 @@ fn which(tool: &str) -> Option<PathBuf> {
 }
 
 /// The tool's path, or `None` (said on stderr) when it is missing and not required.
-fn tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str) -> Option<PathBuf> {
     match which(name) {
         Some(p) => Some(p),
         None if required() => panic!(
