@@ -145,4 +145,49 @@ mod tests {
         assert!(matches("go.mod", "go.mod"));
         assert!(!matches("go.mod", "sub/go.mod"));
     }
+
+    #[test]
+    fn only_the_chosen_components_and_gitops_directory_render() {
+        let answers = crate::presets::answers(
+            "default",
+            &[
+                ("name", "checkout"),
+                ("org", "acme"),
+                ("account", "111122223333"),
+                ("rollout", "canary"),
+                ("gitops", "flux"),
+            ],
+        )
+        .unwrap();
+        let c = "deploy/kubernetes/components/";
+        for path in [
+            "deploy/flux/kustomization.yaml",
+            &format!("{c}canary/rollout.yaml"),
+            &format!("{c}flux/kustomization.yaml"),
+            &format!("{c}aws/secretstore.yaml"),
+            "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
+        ] {
+            assert!(includes(path, &answers), "{path}");
+        }
+        for path in [
+            "deploy/argocd/project.yaml",
+            &format!("{c}blue-green/rollout.yaml"),
+            &format!("{c}argocd/kustomization.yaml"),
+        ] {
+            assert!(!includes(path, &answers), "{path}");
+        }
+        let rolling = crate::presets::answers(
+            "default",
+            &[
+                ("name", "checkout"),
+                ("org", "acme"),
+                ("account", "111122223333"),
+            ],
+        )
+        .unwrap();
+        assert!(!includes(
+            "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
+            &rolling
+        ));
+    }
 }
