@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_fs::TempDir;
-use infra_new::presets;
-use infra_new::render::render;
 
-use crate::snapshots::COMMON;
+use crate::snapshots::tree_with;
 use crate::validators::tool;
 
 const APP: &str = "checkout";
@@ -109,9 +107,7 @@ fn run_script(workflow: &str, step: &str) -> String {
 /// The verify step's script in the ci.yml of the default preset with `strategy`; the same step in
 /// rollback.yml must be the same script.
 fn verify_script(strategy: &str) -> String {
-    let mut answers = COMMON.to_vec();
-    answers.push(("rollout", strategy));
-    let tree = render(&presets::answers("default", &answers).unwrap()).unwrap();
+    let tree = tree_with("default", &[("rollout", strategy)]);
     let step = format!("Wait for the Argo Rollouts {strategy} update");
     let read = |path: &str| String::from_utf8(tree[path].clone()).unwrap();
     let script = run_script(&read(".github/workflows/ci.yml"), &step);

@@ -17,7 +17,7 @@ const VARIANTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The answers every scaffold in the tests is rendered with, besides its preset's.
-pub const COMMON: &[(&str, &str)] = &[
+const COMMON: &[(&str, &str)] = &[
     ("name", "checkout"),
     ("org", "acme"),
     ("account", "111122223333"),
@@ -46,14 +46,17 @@ pub fn is_preset(name: &str) -> bool {
 
 /// The rendered tree of a scaffold named by `scaffold_names`.
 pub fn scaffold_tree(name: &str) -> Tree {
-    let mut answers: Vec<(&str, &str)> = COMMON.to_vec();
-    let preset = match VARIANTS.iter().find(|(n, _, _)| *n == name) {
+    match VARIANTS.iter().find(|(n, _, _)| *n == name) {
         Some((_, rollout, gitops)) => {
-            answers.extend([("rollout", *rollout), ("gitops", *gitops)]);
-            "default"
+            tree_with("default", &[("rollout", rollout), ("gitops", gitops)])
         }
-        None => name,
-    };
+        None => tree_with(name, &[]),
+    }
+}
+
+/// `preset` rendered with the `COMMON` answers and then `overrides`.
+pub fn tree_with(preset: &str, overrides: &[(&str, &str)]) -> Tree {
+    let answers: Vec<(&str, &str)> = COMMON.iter().chain(overrides).copied().collect();
     render(&presets::answers(preset, &answers).unwrap()).unwrap()
 }
 

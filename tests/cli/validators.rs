@@ -13,10 +13,8 @@ use std::time::{Duration, Instant};
 
 use assert_fs::TempDir;
 use infra_new::options::{Choice, Gitops, Language, Rollout};
-use infra_new::presets;
-use infra_new::render::render;
 
-use crate::snapshots::{COMMON, is_preset, scaffold_names, scaffold_tree};
+use crate::snapshots::{is_preset, scaffold_names, scaffold_tree, tree_with};
 
 /// The inline skips each preset carries, by marker. Every skip states its reason (checked below);
 /// changing a template's skips means changing this table, on purpose.
@@ -296,13 +294,14 @@ fn every_combination_builds_and_validates() {
     for language in Language::ALL {
         for rollout in Rollout::ALL {
             for gitops in Gitops::ALL {
-                let mut answers = COMMON.to_vec();
-                answers.extend([
-                    ("language", language.id()),
-                    ("rollout", rollout.id()),
-                    ("gitops", gitops.id()),
-                ]);
-                let tree = render(&presets::answers("default", &answers).unwrap()).unwrap();
+                let tree = tree_with(
+                    "default",
+                    &[
+                        ("language", language.id()),
+                        ("rollout", rollout.id()),
+                        ("gitops", gitops.id()),
+                    ],
+                );
                 let combo = format!("{language}-{rollout}-{gitops}");
                 let root = work.path().join("src").join(&combo);
                 write_tree(&root, &tree, |p| p.starts_with("deploy/"));
@@ -1011,9 +1010,7 @@ fn rollout_references_follow_kustomize_renames() {
         return;
     };
     for rollout in [Rollout::BlueGreen, Rollout::Canary] {
-        let mut answers = COMMON.to_vec();
-        answers.push(("rollout", rollout.id()));
-        let tree = render(&presets::answers("default", &answers).unwrap()).unwrap();
+        let tree = tree_with("default", &[("rollout", rollout.id())]);
         let dir = TempDir::new().unwrap();
         write_tree(dir.path(), &tree, |p| p.starts_with("deploy/"));
         std::fs::create_dir(dir.path().join("renamed")).unwrap();
