@@ -11,7 +11,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Problem};
-use crate::options::{Choice, Ci, Cloud, Gitops, Language, Registry, Rollout};
+use crate::names::CloudNames;
+use crate::options::{Choice, Ci, Cloud, Gitops, Language, Registry, Rollout, is_guid};
 use crate::prompt::Prompter;
 
 /// Where a raw answer came from, named in error messages.
@@ -73,16 +74,16 @@ pub const FIELDS: &[Field] = &[
         kind: Kind::Choice(choices::<Language>),
     },
     Field {
-        key: "registry",
-        prompt: "Container registry",
-        help: "where CI pushes the image",
-        kind: Kind::Choice(choices::<Registry>),
-    },
-    Field {
         key: "cloud",
         prompt: "Cloud",
         help: "hosts the cluster, the secrets and the Terraform state",
         kind: Kind::Choice(choices::<Cloud>),
+    },
+    Field {
+        key: "registry",
+        prompt: "Container registry",
+        help: "where CI pushes the image; ecr, gar and acr only with their own cloud (aws, gcp, azure)",
+        kind: Kind::Choice(choices::<Registry>),
     },
     Field {
         key: "rollout",
@@ -129,7 +130,13 @@ pub const FIELDS: &[Field] = &[
     Field {
         key: "account",
         prompt: "Cloud account",
-        help: "the account that runs the service; on AWS its 12-digit account ID (names the role the secret sync assumes)",
+        help: "the account that runs the service: the AWS account ID, the Google Cloud project ID or the Azure subscription ID",
+        kind: Kind::Text,
+    },
+    Field {
+        key: "tenant",
+        prompt: "Azure tenant ID",
+        help: "Azure only: the Microsoft Entra tenant (directory) ID of the subscription, a GUID",
         kind: Kind::Text,
     },
     Field {
@@ -255,6 +262,8 @@ pub struct Answers {
     pub port: u16,
     pub region: String,
     pub account: String,
+    /// Azure only: the Entra tenant of the subscription.
+    pub tenant: Option<String>,
     pub slo_target: f64,
 }
 
@@ -272,11 +281,11 @@ serialize_as_id!(Language, Registry, Cloud, Rollout, Ci, Gitops);
 impl Answers {
     /// The answers as `key = value` pairs, in field order, as the wizard and files spell them.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut pairs = vec![
             ("name", self.name.clone()),
             ("language", self.language.id().to_string()),
-            ("registry", self.registry.id().to_string()),
             ("cloud", self.cloud.id().to_string()),
+            ("registry", self.registry.id().to_string()),
             ("rollout", self.rollout.id().to_string()),
             ("ci", self.ci.id().to_string()),
             ("gitops", self.gitops.id().to_string()),
@@ -286,7 +295,11 @@ impl Answers {
             ("region", self.region.clone()),
             ("account", self.account.clone()),
             ("slo_target", self.slo_target.to_string()),
-        ]
+        ];
+        if let Some(tenant) = &self.tenant {
+            pairs.insert(pairs.len() - 1, ("tenant", tenant.clone()));
+        }
+        pairs
     }
 
     /// The answers as raw values, for re-resolving with changes (upgrade) or round-trip tests.
@@ -338,7 +351,7 @@ fn default_for(key: &str, done: &Resolved, ctx: &Resolve<'_>) -> Option<String> 
         "rollout" => Some(Rollout::ALL[0].id().into()),
         "ci" => Some(Ci::ALL[0].id().into()),
         "gitops" => Some(Gitops::ALL[0].id().into()),
-        "org" | "account" => None,
+        "org" | "account" | "tenant" => None,
         "team" => Some("platform".into()),
         "port" => Some("8080".into()),
         "region" => done.cloud().map(|c| c.default_region().to_string()),
@@ -360,7 +373,19 @@ fn check(key: &str, value: &str, done: &Resolved) -> Result<String, String> {
     match key {
         "name" => check_name(value).map(|()| value.to_string()),
         "language" => choice(Language::ids(), Language::parse(value).is_some()),
-        "registry" => choice(Registry::ids(), Registry::parse(value).is_some()),
+        "registry" => match (Registry::parse(value), done.cloud()) {
+            (Some(r), Some(cloud)) if r.fits(cloud) => Ok(r.id().to_string()),
+            (Some(r), Some(cloud)) => Err(format!(
+                "`{r}` needs cloud `{}` (the cluster pulls from it with its own cloud identity); with cloud `{cloud}` the valid values are: {}",
+                r.native_cloud().expect("only native registries misfit"),
+                ids_of(&Registry::for_cloud(cloud))
+            )),
+            (_, Some(cloud)) => Err(format!(
+                "valid values: {} (with cloud `{cloud}`)",
+                ids_of(&Registry::for_cloud(cloud))
+            )),
+            (_, None) => choice(Registry::ids(), false),
+        },
         "cloud" => choice(Cloud::ids(), Cloud::parse(value).is_some()),
         "rollout" => choice(Rollout::ids(), Rollout::parse(value).is_some()),
         "ci" => choice(Ci::ids(), Ci::parse(value).is_some()),
@@ -383,8 +408,32 @@ fn check(key: &str, value: &str, done: &Resolved) -> Result<String, String> {
             Some(cloud) => Err(cloud.account_shape().to_string()),
             None => Err("set `cloud` first".into()),
         },
+        "tenant" if is_guid(value) => Ok(value.to_string()),
+        "tenant" => Err("a Microsoft Entra tenant ID: a GUID in lowercase, e.g. 00000000-0000-0000-0000-000000000000".into()),
         "slo_target" => check_slo(value).map(|v| v.to_string()),
         _ => Err(format!("unknown key; valid keys: {}", keys().join(", "))),
+    }
+}
+
+fn ids_of(registries: &[Registry]) -> String {
+    registries
+        .iter()
+        .map(|r| r.id())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keys that depend on the cloud: checked once it is known.
+fn needs_cloud(key: &str) -> bool {
+    matches!(key, "registry" | "region" | "account" | "tenant")
+}
+
+/// Whether the answer `key` belongs to a scaffold with these earlier answers (the tenant only
+/// to Azure). Unknown until the cloud is resolved.
+fn applies(key: &str, done: &Resolved) -> bool {
+    match key {
+        "tenant" => done.cloud() == Some(Cloud::Azure),
+        _ => true,
     }
 }
 
@@ -450,7 +499,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
         let Some(given) = raw.get(field.key) else {
             continue;
         };
-        if matches!(field.key, "region" | "account") && done.cloud().is_none() {
+        if needs_cloud(field.key) && (done.cloud().is_none() || !applies(field.key, &done)) {
             continue;
         }
         match check(field.key, &given.value, &done) {
@@ -471,6 +520,18 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
 
     for field in FIELDS {
         if done.values.contains_key(field.key) || failed.contains(&field.key) {
+            continue;
+        }
+        if !applies(field.key, &done) {
+            // Without a cloud (itself reported missing or invalid) there is nothing to say yet.
+            if let (Some(given), Some(cloud)) = (raw.get(field.key), done.cloud()) {
+                problems.push(Problem::new(
+                    field.key,
+                    &given.value,
+                    &given.origin,
+                    format!("only used with cloud `azure`, not `{cloud}`: remove it"),
+                ));
+            }
             continue;
         }
         if let Some(given) = raw.get(field.key) {
@@ -526,6 +587,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
         port: get("port").parse().expect("checked"),
         region: get("region"),
         account: get("account"),
+        tenant: done.values.get("tenant").cloned(),
         slo_target: get("slo_target").parse().expect("checked"),
     };
     let combined = check_combined(&answers);
@@ -539,19 +601,29 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
 /// Checks that span several answers: names derived from more than one of them.
 fn check_combined(a: &Answers) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let bucket = a.cloud.state_bucket(&a.org, &a.name);
-    let max = a.cloud.state_bucket_max();
-    if bucket.len() > max {
+    let bucket = CloudNames::new(a.cloud, &a.org, &a.name).state;
+    if let Some(max) = a.cloud.state_bucket_max()
+        && bucket.len() > max
+    {
         problems.push(Problem::combined(
             "org",
             &a.org,
-
             format!(
                 "with name `{}` the Terraform state bucket would be `{bucket}` ({} characters; {} allows {max}): shorten `org` or `name` by {}",
                 a.name,
                 bucket.len(),
                 a.cloud,
                 bucket.len() - max
+            ),
+        ));
+    }
+    // Cloud Storage reserves bucket names that look like Google's.
+    if a.cloud == Cloud::Gcp && (bucket.starts_with("goog") || bucket.contains("google")) {
+        problems.push(Problem::combined(
+            "org",
+            &a.org,
+            format!(
+                "the Terraform state bucket `{bucket}` would start with `goog` or contain `google`, which Cloud Storage does not allow: choose another `org` or `name`"
             ),
         ));
     }
@@ -636,7 +708,8 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(problems.len(), FIELDS.len() - 1);
+        // All but the given name and the tenant, which only Azure needs.
+        assert_eq!(problems.len(), FIELDS.len() - 2);
         assert!(problems.iter().all(|p| p.value.is_none()));
     }
 
@@ -782,5 +855,77 @@ mod tests {
         .unwrap();
         let again = resolve_with(&a.to_raw(Origin::Default), false).unwrap();
         assert_eq!(a, again);
+    }
+
+    #[test]
+    fn the_wizard_asks_for_the_tenant_on_azure_only_and_checks_the_registry_against_the_cloud() {
+        let mut prompter = Scripted::new(&[
+            "checkout",
+            "acme",
+            "payments",
+            "8080",
+            "westeurope",
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "99.9",
+        ]);
+        let r = raw(&[
+            ("language", "go"),
+            ("cloud", "azure"),
+            ("registry", "acr"),
+            ("rollout", "rolling"),
+            ("ci", "github"),
+            ("gitops", "flux"),
+        ]);
+        let a = resolve(
+            &r,
+            &mut Resolve {
+                dir_name: None,
+                take_defaults: false,
+                prompter: Some(&mut prompter),
+                earlier: Vec::new(),
+            },
+        )
+        .unwrap();
+        assert!(prompter.asked().contains(&"tenant"));
+        assert_eq!(
+            a.tenant.as_deref(),
+            Some("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+        );
+        assert_eq!(a.registry, Registry::Acr);
+        // The tenant is recorded, and reads back.
+        assert!(a.to_pairs().iter().any(|(k, _)| *k == "tenant"));
+        assert_eq!(resolve_with(&a.to_raw(Origin::Default), false).unwrap(), a);
+
+        // A registry given before the cloud is checked once the cloud is known.
+        let r = raw(&[
+            ("registry", "gar"),
+            ("cloud", "aws"),
+            ("org", "acme"),
+            ("account", "111122223333"),
+        ]);
+        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "registry");
+        assert!(
+            problems[0].hint.contains("ghcr, ecr, dockerhub"),
+            "{}",
+            problems[0].hint
+        );
+    }
+
+    #[test]
+    fn gcp_state_buckets_may_not_look_like_google() {
+        let r = raw(&[
+            ("cloud", "gcp"),
+            ("org", "googlers"),
+            ("account", "acme-checkout"),
+        ]);
+        let Error::InvalidAnswers(problems) = resolve_with(&r, true).unwrap_err() else {
+            panic!()
+        };
+        assert!(problems[0].hint.contains("goog"), "{}", problems[0].hint);
     }
 }

@@ -83,10 +83,10 @@ pub struct NewArgs {
     pub name: Option<String>,
     #[arg(long, value_name = "ID", help = choice_help::<Language>("Service language"))]
     pub language: Option<String>,
-    #[arg(long, value_name = "ID", help = choice_help::<Registry>("Container registry"))]
-    pub registry: Option<String>,
     #[arg(long, value_name = "ID", help = choice_help::<Cloud>("Cloud provider"))]
     pub cloud: Option<String>,
+    #[arg(long, value_name = "ID", help = choice_help::<Registry>("Container registry (ecr, gar and acr only with aws, gcp and azure)"))]
+    pub registry: Option<String>,
     #[arg(long, value_name = "ID", help = choice_help::<Rollout>("Rollout strategy"))]
     pub rollout: Option<String>,
     #[arg(long, value_name = "ID", help = choice_help::<Ci>("CI system"))]
@@ -105,9 +105,13 @@ pub struct NewArgs {
     /// Cloud region [default: the cloud's usual first region, e.g. us-east-1].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// The cloud account that runs the service (AWS: the 12-digit account ID).
+    /// The cloud account that runs the service: AWS account ID, Google Cloud project ID or Azure
+    /// subscription ID.
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+    /// Azure only: the Microsoft Entra tenant ID of the subscription.
+    #[arg(long, value_name = "GUID")]
+    pub tenant: Option<String>,
     /// Availability SLO in percent over 30 days [default: 99.9].
     #[arg(long, value_name = "PERCENT")]
     pub slo_target: Option<String>,
@@ -208,8 +212,8 @@ fn gather(args: &NewArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
     let flags = [
         ("name", &args.name),
         ("language", &args.language),
-        ("registry", &args.registry),
         ("cloud", &args.cloud),
+        ("registry", &args.registry),
         ("rollout", &args.rollout),
         ("ci", &args.ci),
         ("gitops", &args.gitops),
@@ -218,6 +222,7 @@ fn gather(args: &NewArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
         ("port", &args.port),
         ("region", &args.region),
         ("account", &args.account),
+        ("tenant", &args.tenant),
         ("slo_target", &args.slo_target),
     ];
     for (key, value) in flags {

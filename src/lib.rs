@@ -10,6 +10,7 @@ pub mod error;
 pub mod filters;
 pub mod git;
 pub mod manifest;
+pub mod names;
 pub mod options;
 pub mod plan;
 pub mod presets;

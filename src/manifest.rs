@@ -2,10 +2,11 @@
 //! decide whether they exist, and the code never scatters path checks elsewhere.
 
 use crate::answers::Answers;
-use crate::options::{Ci, Cloud, Gitops, Language, Rollout};
+use crate::options::{Ci, Cloud, Gitops, Language, Registry, Rollout};
 
 /// A path pattern: a directory prefix (`dir/`), a suffix (`*.go`) or one exact path. Patterns
-/// match the output path (after `.j2` is dropped and `__env__` is kept as is).
+/// match the template's path after `.j2` is dropped, with `__env__` and `@variant` segments kept
+/// as they are (`terraform@gcp/` selects the GCP variant of `terraform/`).
 struct Rule {
     pattern: &'static str,
     when: fn(&Answers) -> bool,
@@ -101,14 +102,51 @@ const RULES: &[Rule] = &[
         pattern: "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
         when: |a| a.rollout != Rollout::Rolling,
     },
-    // Cloud.
+    // Cloud: its Terraform (a variant directory, written as terraform/) and its secret sync.
     Rule {
-        pattern: "terraform/",
+        pattern: "terraform@aws/",
         when: |a| a.cloud == Cloud::Aws,
+    },
+    Rule {
+        pattern: "terraform@gcp/",
+        when: |a| a.cloud == Cloud::Gcp,
+    },
+    Rule {
+        pattern: "terraform@azure/",
+        when: |a| a.cloud == Cloud::Azure,
+    },
+    // The cloud's own registry: its repository and push identity.
+    Rule {
+        pattern: "terraform@aws/bootstrap/ecr.tf",
+        when: |a| a.registry == Registry::Ecr,
+    },
+    Rule {
+        pattern: "terraform@aws/modules/ecr-repository/",
+        when: |a| a.registry == Registry::Ecr,
+    },
+    Rule {
+        pattern: "terraform@gcp/bootstrap/registry.tf",
+        when: |a| a.registry == Registry::Gar,
+    },
+    Rule {
+        pattern: "terraform@azure/bootstrap/registry.tf",
+        when: |a| a.registry == Registry::Acr,
     },
     Rule {
         pattern: "deploy/kubernetes/components/aws/",
         when: |a| a.cloud == Cloud::Aws,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/components/gcp/",
+        when: |a| a.cloud == Cloud::Gcp,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/components/azure/",
+        when: |a| a.cloud == Cloud::Azure,
+    },
+    Rule {
+        pattern: "deploy/kubernetes/overlays/__env__/azure-identity.env",
+        when: |a| a.cloud == Cloud::Azure,
     },
 ];
 

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::names::CloudNames;
+
 /// Implemented by every option enum so that parsing, help and error messages share one code path.
 pub trait Choice: Sized + Copy + 'static {
     /// The answer key this option is stored under (`language`, `registry`, ...).
@@ -59,7 +61,11 @@ choice!(
 choice!(
     /// Where CI pushes the image.
     Registry, "registry", {
-        Ghcr => ("ghcr", "GitHub Container Registry (ghcr.io), pushed with the workflow token"),
+        Ghcr => ("ghcr", "GitHub Container Registry (ghcr.io), pushed with the workflow token; any cloud"),
+        Ecr => ("ecr", "Amazon ECR, created by Terraform, pushed through OIDC; cloud aws"),
+        Gar => ("gar", "Google Artifact Registry, created by Terraform, pushed through OIDC; cloud gcp"),
+        Acr => ("acr", "Azure Container Registry, created by Terraform, pushed through OIDC; cloud azure"),
+        Dockerhub => ("dockerhub", "Docker Hub (docker.io), pushed with an access token kept in CI secrets; any cloud"),
     }
 );
 
@@ -67,6 +73,8 @@ choice!(
     /// The cloud that hosts the cluster, the secrets and the Terraform state.
     Cloud, "cloud", {
         Aws => ("aws", "Amazon Web Services: EKS, IAM OIDC, Secrets Manager, S3 state"),
+        Gcp => ("gcp", "Google Cloud: GKE, Workload Identity Federation, Secret Manager, GCS state"),
+        Azure => ("azure", "Microsoft Azure: AKS, Entra workload identity, Key Vault, Blob state"),
     }
 );
 
@@ -196,10 +204,71 @@ impl Gitops {
 }
 
 impl Registry {
-    /// The image repository (no tag) for a service.
-    pub fn image(self, org: &str, name: &str) -> String {
+    /// The cloud whose own registry this is: the cluster pulls from it with its node identity, so
+    /// it is offered with that cloud only. `None` for the registries that suit every cloud.
+    pub fn native_cloud(self) -> Option<Cloud> {
         match self {
-            Registry::Ghcr => format!("ghcr.io/{org}/{name}"),
+            Registry::Ghcr | Registry::Dockerhub => None,
+            Registry::Ecr => Some(Cloud::Aws),
+            Registry::Gar => Some(Cloud::Gcp),
+            Registry::Acr => Some(Cloud::Azure),
+        }
+    }
+
+    /// Whether the scaffold can push to this registry from `cloud`'s cluster without static keys.
+    pub fn fits(self, cloud: Cloud) -> bool {
+        self.native_cloud().is_none_or(|c| c == cloud)
+    }
+
+    /// The registries that fit `cloud`, in wizard order.
+    pub fn for_cloud(cloud: Cloud) -> Vec<Registry> {
+        Registry::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.fits(cloud))
+            .collect()
+    }
+
+    /// The registry's name as people write it, for prose.
+    pub fn label(self) -> &'static str {
+        match self {
+            Registry::Ghcr => "GitHub Container Registry",
+            Registry::Ecr => "Amazon ECR",
+            Registry::Gar => "Artifact Registry",
+            Registry::Acr => "Azure Container Registry",
+            Registry::Dockerhub => "Docker Hub",
+        }
+    }
+
+    /// The registry host CI logs in to.
+    pub fn host(self, names: &CloudNames, account: &str, region: &str) -> String {
+        match self {
+            Registry::Ghcr => "ghcr.io".into(),
+            Registry::Dockerhub => "docker.io".into(),
+            Registry::Ecr => {
+                let suffix = if region.starts_with("cn-") { ".cn" } else { "" };
+                format!("{account}.dkr.ecr.{region}.amazonaws.com{suffix}")
+            }
+            Registry::Gar => format!("{region}-docker.pkg.dev"),
+            Registry::Acr => format!("{}.azurecr.io", names.registry),
+        }
+    }
+
+    /// The image repository (no tag) for a service.
+    pub fn image(
+        self,
+        names: &CloudNames,
+        org: &str,
+        name: &str,
+        account: &str,
+        region: &str,
+    ) -> String {
+        let host = self.host(names, account, region);
+        match self {
+            Registry::Ghcr | Registry::Dockerhub => format!("{host}/{org}/{name}"),
+            Registry::Ecr | Registry::Acr => format!("{host}/{name}"),
+            // <location>-docker.pkg.dev/<project>/<repository>/<image>
+            Registry::Gar => format!("{host}/{account}/{}/{name}", names.registry),
         }
     }
 }
@@ -214,15 +283,28 @@ impl Ci {
 }
 
 impl Cloud {
+    /// The cloud's name as people write it, for prose.
+    pub fn label(self) -> &'static str {
+        match self {
+            Cloud::Aws => "AWS",
+            Cloud::Gcp => "Google Cloud",
+            Cloud::Azure => "Azure",
+        }
+    }
+
     /// The region used when no answer names one.
     pub fn default_region(self) -> &'static str {
         match self {
             Cloud::Aws => "us-east-1",
+            Cloud::Gcp => "us-central1",
+            Cloud::Azure => "eastus",
         }
     }
 
     /// Whether `region` has the shape of one of this cloud's region names.
     pub fn is_region(self, region: &str) -> bool {
+        let lower = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         match self {
             // e.g. us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4
             Cloud::Aws => {
@@ -232,28 +314,38 @@ impl Cloud {
                     [] => return false,
                 };
                 area.len() == 2
-                    && area.chars().all(|c| c.is_ascii_lowercase())
+                    && lower(area)
                     && rest.len() == 2
-                    && !rest[0].is_empty()
-                    && rest[0].chars().all(|c| c.is_ascii_lowercase())
-                    && !rest[1].is_empty()
-                    && rest[1].chars().all(|c| c.is_ascii_digit())
+                    && lower(rest[0])
+                    && digits(rest[1])
+            }
+            // e.g. us-central1, europe-west4, northamerica-northeast2
+            Cloud::Gcp => match region.split_once('-') {
+                Some((area, place)) => {
+                    let split = place
+                        .find(|c: char| c.is_ascii_digit())
+                        .unwrap_or(place.len());
+                    lower(area) && lower(&place[..split]) && digits(&place[split..])
+                }
+                None => false,
+            },
+            // e.g. eastus, westeurope, swedencentral, eastus2
+            Cloud::Azure => {
+                region.len() <= 30
+                    && region.starts_with(|c: char| c.is_ascii_lowercase())
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             }
         }
     }
 
-    /// The bucket (or container) that holds the service's Terraform state. Names are global
-    /// per cloud, so the organisation is part of it.
-    pub fn state_bucket(self, org: &str, name: &str) -> String {
+    /// The longest state bucket name the cloud accepts, where the name is built from the answers
+    /// as they are (Azure's storage account name is shortened by a fixed rule instead).
+    pub fn state_bucket_max(self) -> Option<usize> {
         match self {
-            Cloud::Aws => format!("{org}-{name}-tfstate"),
-        }
-    }
-
-    /// The longest state bucket name the cloud accepts.
-    pub fn state_bucket_max(self) -> usize {
-        match self {
-            Cloud::Aws => 63,
+            Cloud::Aws | Cloud::Gcp => Some(63),
+            Cloud::Azure => None,
         }
     }
 
@@ -261,6 +353,17 @@ impl Cloud {
     pub fn is_account(self, account: &str) -> bool {
         match self {
             Cloud::Aws => account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
+            // Project IDs: 6-30 lowercase letters, digits and '-', starting with a letter and
+            // not ending with '-'.
+            Cloud::Gcp => {
+                (6..=30).contains(&account.len())
+                    && account.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !account.ends_with('-')
+                    && account
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            }
+            Cloud::Azure => is_guid(account),
         }
     }
 
@@ -271,6 +374,7 @@ impl Cloud {
             Cloud::Aws if region.starts_with("us-gov-") => Some("aws-us-gov"),
             Cloud::Aws if region.starts_with("cn-") => Some("aws-cn"),
             Cloud::Aws => Some("aws"),
+            Cloud::Gcp | Cloud::Azure => None,
         }
     }
 
@@ -278,6 +382,12 @@ impl Cloud {
     pub fn account_shape(self) -> &'static str {
         match self {
             Cloud::Aws => "an AWS account ID: 12 digits, e.g. 123456789012",
+            Cloud::Gcp => {
+                "a Google Cloud project ID (not its number): 6-30 lowercase letters, digits and '-',                  starting with a letter, e.g. acme-checkout-prod"
+            }
+            Cloud::Azure => {
+                "an Azure subscription ID: a GUID in lowercase, e.g. 00000000-0000-0000-0000-000000000000"
+            }
         }
     }
 
@@ -285,8 +395,23 @@ impl Cloud {
     pub fn region_examples(self) -> &'static str {
         match self {
             Cloud::Aws => "an AWS region such as us-east-1, eu-west-1 or ap-southeast-2",
+            Cloud::Gcp => {
+                "a Google Cloud region such as us-central1, europe-west4 or asia-northeast1"
+            }
+            Cloud::Azure => "an Azure region name such as eastus, westeurope or swedencentral",
         }
     }
+}
+
+/// A GUID in its lowercase text form (Azure subscription and tenant IDs).
+pub fn is_guid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| {
+            g.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
 }
 
 #[cfg(test)]
@@ -301,7 +426,10 @@ mod tests {
             Language::ids(),
             vec!["go", "node", "python", "rust", "java"]
         );
-        assert_eq!(Registry::ids(), vec!["ghcr"]);
+        assert_eq!(
+            Registry::ids(),
+            vec!["ghcr", "ecr", "gar", "acr", "dockerhub"]
+        );
         assert_eq!(Rollout::parse("Blue-Green"), Some(Rollout::BlueGreen));
         assert_eq!(Gitops::ids(), vec!["argocd", "flux"]);
     }
@@ -348,5 +476,96 @@ mod tests {
         ] {
             assert!(!Cloud::Aws.is_account(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn gcp_and_azure_regions_and_accounts() {
+        for ok in ["us-central1", "europe-west4", "northamerica-northeast2"] {
+            assert!(Cloud::Gcp.is_region(ok), "{ok}");
+        }
+        for bad in [
+            "us-central",
+            "us-east-1",
+            "uscentral1",
+            "US-central1",
+            "us-central1-a",
+        ] {
+            assert!(!Cloud::Gcp.is_region(bad), "{bad}");
+        }
+        for ok in ["eastus", "westeurope", "eastus2"] {
+            assert!(Cloud::Azure.is_region(ok), "{ok}");
+        }
+        for bad in ["east-us", "EastUS", "2east", ""] {
+            assert!(!Cloud::Azure.is_region(bad), "{bad}");
+        }
+        assert!(Cloud::Gcp.is_account("acme-checkout-prod"));
+        for bad in [
+            "acme",
+            "Acme-prod",
+            "1acme-prod",
+            "acme-prod-",
+            "acme_prod1",
+        ] {
+            assert!(!Cloud::Gcp.is_account(bad), "{bad}");
+        }
+        assert!(Cloud::Azure.is_account("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"));
+        for bad in [
+            "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "x",
+        ] {
+            assert!(!Cloud::Azure.is_account(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn native_registries_fit_only_their_cloud() {
+        assert_eq!(
+            Registry::for_cloud(Cloud::Gcp),
+            vec![Registry::Ghcr, Registry::Gar, Registry::Dockerhub]
+        );
+        assert!(Registry::Ecr.fits(Cloud::Aws) && !Registry::Ecr.fits(Cloud::Azure));
+        assert!(
+            Cloud::ALL
+                .iter()
+                .all(|c| Registry::Ghcr.fits(*c) && Registry::Dockerhub.fits(*c))
+        );
+    }
+
+    #[test]
+    fn images_per_registry() {
+        let image = |r: Registry, c: Cloud, account: &str, region: &str| {
+            r.image(
+                &CloudNames::new(c, "acme", "checkout"),
+                "acme",
+                "checkout",
+                account,
+                region,
+            )
+        };
+        assert_eq!(
+            image(Registry::Ghcr, Cloud::Gcp, "p-123456", "us-central1"),
+            "ghcr.io/acme/checkout"
+        );
+        assert_eq!(
+            image(Registry::Dockerhub, Cloud::Aws, "111122223333", "us-east-1"),
+            "docker.io/acme/checkout"
+        );
+        assert_eq!(
+            image(Registry::Ecr, Cloud::Aws, "111122223333", "eu-west-1"),
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com/checkout"
+        );
+        assert_eq!(
+            image(Registry::Ecr, Cloud::Aws, "111122223333", "cn-north-1"),
+            "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/checkout"
+        );
+        assert_eq!(
+            image(Registry::Gar, Cloud::Gcp, "acme-prod", "europe-west4"),
+            "europe-west4-docker.pkg.dev/acme-prod/checkout/checkout"
+        );
+        assert!(image(Registry::Acr, Cloud::Azure, "x", "eastus").starts_with("acmecheckout"));
+        assert!(
+            image(Registry::Acr, Cloud::Azure, "x", "eastus").ends_with(".azurecr.io/checkout")
+        );
     }
 }

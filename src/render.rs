@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::answers::Answers;
 use crate::error::Error;
+use crate::names::CloudNames;
 use crate::{filters, manifest};
 
 /// The templates compiled into the binary.
@@ -64,6 +65,12 @@ struct Context<'a> {
     gitops_label: &'static str,
     gitops_sync_interval: &'static str,
     gitops_self_heal: &'static str,
+    /// Where CI logs in to push and pull (`ghcr.io`, `<account>.dkr.ecr.<region>.amazonaws.com`, ...).
+    registry_host: String,
+    registry_label: &'static str,
+    cloud_label: &'static str,
+    /// Cloud resource names with length or character rules of their own (see `names.rs`).
+    names: CloudNames,
     state_bucket: String,
     partition: Option<&'static str>,
     environments: &'static [&'static str],
@@ -124,12 +131,19 @@ impl Renderer {
     /// Renders the scaffold for `answers`.
     pub fn render(&self, answers: &Answers) -> Result<Tree, Error> {
         let repo_web_url = answers.ci.repo_web_url(&answers.org, &answers.name);
+        let a = answers;
+        let names = CloudNames::new(a.cloud, &a.org, &a.name);
         let base = Context {
             answers,
             repo: format!("{}/{}", answers.org, answers.name),
             repo_url: format!("{repo_web_url}.git"),
             repo_web_url,
-            image: answers.registry.image(&answers.org, &answers.name),
+            image: a
+                .registry
+                .image(&names, &a.org, &a.name, &a.account, &a.region),
+            registry_host: a.registry.host(&names, &a.account, &a.region),
+            registry_label: a.registry.label(),
+            cloud_label: a.cloud.label(),
             language_label: answers.language.label(),
             healthcheck: answers.language.healthcheck(),
             toolchain_arg: answers.language.toolchain_arg(),
@@ -139,20 +153,22 @@ impl Renderer {
             gitops_label: answers.gitops.label(),
             gitops_sync_interval: answers.gitops.sync_interval(),
             gitops_self_heal: answers.gitops.self_heal(),
-            state_bucket: answers.cloud.state_bucket(&answers.org, &answers.name),
+            state_bucket: names.state.clone(),
             partition: answers.cloud.partition(&answers.region),
             environments: ENVIRONMENTS,
             version: VERSION,
             header: HEADER,
             metrics: METRICS,
             env: None,
+            names,
         };
         let mut tree = Tree::new();
         for (template, bytes) in &self.files {
-            let output = template.strip_suffix(".j2").unwrap_or(template);
-            if !manifest::includes(output, answers) {
+            let selector = template.strip_suffix(".j2").unwrap_or(template);
+            if !manifest::includes(selector, answers) {
                 continue;
             }
+            let output = &strip_variants(selector);
             let envs: &[&str] = if output.split('/').any(|s| s == ENV_SEGMENT) {
                 ENVIRONMENTS
             } else {
@@ -189,7 +205,17 @@ impl Renderer {
                 } else {
                     bytes.to_vec()
                 };
-                tree.insert(path, contents);
+                if tree.insert(path.clone(), contents).is_some() {
+                    return Err(Error::Render {
+                        template: template.clone(),
+                        source: minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!(
+                                "a second template for output `{path}` was selected; check the variant rules in manifest.rs"
+                            ),
+                        ),
+                    });
+                }
             }
         }
         Ok(tree)
@@ -204,6 +230,16 @@ fn bad_template(path: &str, e: impl std::fmt::Display) -> Error {
             format!("template is not UTF-8: {e}"),
         ),
     }
+}
+
+/// Drops the variant from every path segment: `terraform@gcp/main.tf` is written as
+/// `terraform/main.tf`. A variant directory holds the files of one answer (one cloud's Terraform)
+/// where the output paths are the same for every answer; manifest.rs selects which one renders.
+fn strip_variants(path: &str) -> String {
+    path.split('/')
+        .map(|s| s.split_once('@').map_or(s, |(name, _)| name))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A partial is a path segment starting with one `_` (`_lang/`, `_groups.yaml.j2`). A double
@@ -306,6 +342,18 @@ mod tests {
         assert_eq!(tree.keys().filter(|k| k.starts_with("o/")).count(), 3);
         assert!(tree.contains_key("pkg/__init__.txt"));
         assert!(!tree.keys().any(|k| k.contains("_part")));
+    }
+
+    #[test]
+    fn variant_segments_are_dropped_from_output_paths() {
+        assert_eq!(
+            strip_variants("terraform@gcp/modules/x/main.tf"),
+            "terraform/modules/x/main.tf"
+        );
+        assert_eq!(strip_variants("a/b.txt"), "a/b.txt");
+        // Both variants selected: a template set error, never a silently dropped file.
+        let r = renderer(&[("d@one/f.j2", "1"), ("d@two/f.j2", "2")]).unwrap();
+        assert!(r.render(&answers()).is_err());
     }
 
     #[test]

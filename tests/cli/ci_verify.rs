@@ -65,7 +65,7 @@ fi
 
 /// The step's name and its `run: |` script, dedented. Fails when the step, its `run: |` block or
 /// GitHub's default shell (no `shell:` in the step, no `defaults:` in the workflow) is not there.
-fn run_script(workflow: &str, step: &str) -> String {
+pub(crate) fn run_script(workflow: &str, step: &str) -> String {
     fn indent(line: &str) -> usize {
         line.len() - line.trim_start().len()
     }
@@ -234,7 +234,7 @@ fn run_step(
     Some(outcome)
 }
 
-fn write_exe(path: &Path, text: &str) {
+pub(crate) fn write_exe(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -259,7 +259,7 @@ fn every_problem_is_reported_in_one_error() {
                 "--answers",
                 "a.toml",
                 "--cloud",
-                "gcp",
+                "openstack",
                 "--name",
                 "X",
                 "--yes",
@@ -277,6 +277,57 @@ fn every_problem_is_reported_in_one_error() {
         assert!(err.contains(key), "{key} not in {err}");
     }
     assert!(err.contains("invalid or missing answers"));
+}
+
+#[test]
+fn a_registry_of_another_cloud_and_a_stray_tenant_are_refused() {
+    let ctx = TestContext::new();
+    let base = ["new", "svc", "--org", "acme", "--yes", "--no-git"];
+    let err = stderr(
+        &ctx.cmd()
+            .args(base)
+            .args([
+                "--cloud",
+                "gcp",
+                "--account",
+                "acme-svc-prod",
+                "--registry",
+                "acr",
+            ])
+            .assert()
+            .code(2),
+    );
+    assert!(
+        err.contains("`registry` = \"acr\"")
+            && err.contains("needs cloud `azure`")
+            && err.contains("the valid values are: ghcr, gar, dockerhub"),
+        "{err}"
+    );
+    let err = stderr(
+        &ctx.cmd()
+            .args(base)
+            .args(["--account", "111122223333"])
+            .args(["--tenant", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"])
+            .assert()
+            .code(2),
+    );
+    assert!(
+        err.contains("`tenant`") && err.contains("only used with cloud `azure`"),
+        "{err}"
+    );
+    // Azure needs the tenant, and the account is a subscription ID.
+    let err = stderr(
+        &ctx.cmd()
+            .args(base)
+            .args(["--cloud", "azure", "--account", "111122223333"])
+            .assert()
+            .code(2),
+    );
+    assert!(
+        err.contains("Azure subscription ID") && err.contains("`tenant` is missing"),
+        "{err}"
+    );
+    assert_eq!(ctx.entries(), Vec::<String>::new());
 }
 
 #[test]

@@ -12,14 +12,14 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_fs::TempDir;
-use infra_new::options::{Choice, Gitops, Language, Rollout};
+use infra_new::options::{Choice, Cloud, Gitops, Language, Registry, Rollout};
 
 use crate::snapshots::{is_preset, scaffold_names, scaffold_tree, tree_with};
 
 /// The inline skips each preset carries, by marker. Every skip states its reason (checked below);
 /// changing a template's skips means changing this table, on purpose.
 const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[
-    // Every preset so far carries the same seven: Terraform state bucket access logs, replication
+    // Every preset (AWS) carries the same seven: Terraform state bucket access logs, replication
     // and events, and secret rotation (4); the rollback workflow's dispatch inputs (1); the
     // Deployment's initial tag before CI pins a digest, and its pull policy (2). The languages add
     // none of their own.
@@ -34,8 +34,27 @@ const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[
     ("blue-green-flux", SHARED_SKIPS),
     ("canary-argocd", SHARED_SKIPS),
     ("canary-flux", SHARED_SKIPS),
+    // The registry adds none on AWS (ECR passes every check).
+    ("aws-ecr", SHARED_SKIPS),
+    ("aws-dockerhub", SHARED_SKIPS),
+    // Google Cloud: the workflow's and the Deployment's, plus the state bucket's access logs
+    // (audited with Cloud Audit Logs instead).
+    ("gcp-gar", GCP_SKIPS),
+    ("gcp-ghcr", GCP_SKIPS),
+    // Azure: the workflow's and the Deployment's, plus seven on the state storage account and the
+    // Key Vault (public endpoints GitHub-hosted runners and the operator must reach, private
+    // endpoints and customer-managed keys that need the platform's network and keys, queue and
+    // read logging that belong to the platform's diagnostic settings), and with ACR four more
+    // (public endpoint, deprecated content trust, geo-replication, quarantine).
+    (
+        "azure-acr",
+        &[("checkov.io/skip", 2), ("checkov:skip=", 12)],
+    ),
+    ("azure-dockerhub", AZURE_SKIPS),
 ];
 const SHARED_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 5)];
+const GCP_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 2)];
+const AZURE_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 8)];
 
 fn required() -> bool {
     std::env::var("INFRA_NEW_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1")
@@ -290,31 +309,47 @@ fn every_combination_builds_and_validates() {
     let shared = shared();
 
     let work = TempDir::new().unwrap();
-    let mut combos = Vec::new();
-    for language in Language::ALL {
-        for rollout in Rollout::ALL {
-            for gitops in Gitops::ALL {
-                let tree = tree_with(
-                    "default",
-                    &[
-                        ("language", language.id()),
-                        ("rollout", rollout.id()),
-                        ("gitops", gitops.id()),
-                    ],
-                );
-                let combo = format!("{language}-{rollout}-{gitops}");
-                let root = work.path().join("src").join(&combo);
-                write_tree(&root, &tree, |p| p.starts_with("deploy/"));
-                for dir in kustomize_roots(&tree) {
-                    combos.push((combo.clone(), root.clone(), dir));
+    // Every language with every rollout and GitOps engine (AWS, GHCR), and every cloud with each
+    // registry it takes, with every rollout and GitOps engine (the default language).
+    let mut answer_sets: Vec<(String, Vec<(&str, &str)>)> = Vec::new();
+    for rollout in Rollout::ALL {
+        for gitops in Gitops::ALL {
+            let common = [("rollout", rollout.id()), ("gitops", gitops.id())];
+            for language in Language::ALL {
+                let mut set = common.to_vec();
+                set.push(("language", language.id()));
+                answer_sets.push((format!("{language}-{rollout}-{gitops}"), set));
+            }
+            for cloud in Cloud::ALL {
+                for registry in Registry::for_cloud(*cloud) {
+                    if (*cloud, registry) == (Cloud::Aws, Registry::Ghcr) {
+                        continue; // covered above
+                    }
+                    let mut set = common.to_vec();
+                    set.extend([("cloud", cloud.id()), ("registry", registry.id())]);
+                    answer_sets.push((format!("{cloud}-{registry}-{rollout}-{gitops}"), set));
                 }
             }
         }
     }
+    let cloud_registry_pairs: usize = Cloud::ALL
+        .iter()
+        .map(|c| Registry::for_cloud(*c).len())
+        .sum();
     assert_eq!(
-        combos.len(),
-        Language::ALL.len() * Rollout::ALL.len() * Gitops::ALL.len() * 4
+        answer_sets.len(),
+        Rollout::ALL.len() * Gitops::ALL.len() * (Language::ALL.len() + cloud_registry_pairs - 1)
     );
+    let mut combos = Vec::new();
+    for (combo, set) in &answer_sets {
+        let tree = tree_with("default", set);
+        let root = work.path().join("src").join(combo);
+        write_tree(&root, &tree, |p| p.starts_with("deploy/"));
+        for dir in kustomize_roots(&tree) {
+            combos.push((combo.clone(), root.clone(), dir));
+        }
+    }
+    assert_eq!(combos.len(), answer_sets.len() * 4);
 
     // kubectl kustomize, a few at a time.
     let built_dir = work.path().join("built");
