@@ -663,6 +663,20 @@ mod tests {
         )
     }
 
+    /// Resolves `r` with nothing defaulted: the wizard (scripted) answers what is missing.
+    fn resolve_asking(r: &RawAnswers, prompter: &mut Scripted) -> Answers {
+        resolve(
+            r,
+            &mut Resolve {
+                dir_name: None,
+                take_defaults: false,
+                prompter: Some(prompter),
+                earlier: Vec::new(),
+            },
+        )
+        .unwrap()
+    }
+
     #[test]
     fn defaults_fill_everything_but_org_and_account() {
         let err = resolve_with(&RawAnswers::default(), true).unwrap_err();
@@ -732,16 +746,7 @@ mod tests {
             ("ci", "github"),
             ("gitops", "argocd"),
         ]);
-        let a = resolve(
-            &r,
-            &mut Resolve {
-                dir_name: None,
-                take_defaults: false,
-                prompter: Some(&mut prompter),
-                earlier: Vec::new(),
-            },
-        )
-        .unwrap();
+        let a = resolve_asking(&r, &mut prompter);
         assert_eq!(
             prompter.asked(),
             vec![
@@ -877,16 +882,7 @@ mod tests {
             ("ci", "github"),
             ("gitops", "flux"),
         ]);
-        let a = resolve(
-            &r,
-            &mut Resolve {
-                dir_name: None,
-                take_defaults: false,
-                prompter: Some(&mut prompter),
-                earlier: Vec::new(),
-            },
-        )
-        .unwrap();
+        let a = resolve_asking(&r, &mut prompter);
         assert!(prompter.asked().contains(&"tenant"));
         assert_eq!(
             a.tenant.as_deref(),
