@@ -36,7 +36,11 @@ impl Prompter for Wizard {
         };
         match field.kind {
             Kind::Choice(options) => {
-                let options = options();
+                // Only the values that fit the answers so far (the registries of the chosen cloud).
+                let options: Vec<_> = options()
+                    .into_iter()
+                    .filter(|(id, _)| validate(id).is_ok())
+                    .collect();
                 let labels: Vec<String> = options
                     .iter()
                     .map(|(id, desc)| format!("{id:<8} {desc}"))

@@ -118,3 +118,40 @@ fn the_wizard_asks_only_for_what_flags_and_defaults_leave_open() {
             .contains("org = \"acme\"")
     );
 }
+
+#[test]
+fn the_wizard_lists_only_the_registries_of_the_chosen_cloud() {
+    let ctx = TestContext::new();
+    // name, language, registry (one down from the first: gar when only ghcr, gar and dockerhub
+    // are listed), rollout, ci, gitops, org, team, port, region, account (a project ID), SLO.
+    let keys = [
+        "\r",
+        "\r",
+        "\x1b[B\r",
+        "\r",
+        "\r",
+        "\r",
+        "acme\r",
+        "\r",
+        "\r",
+        "\r",
+        "acme-svc-prod\r",
+        "\r",
+    ];
+    let Some((ok, screen)) = on_a_terminal(&ctx, "new svc --cloud gcp --no-git", &keys) else {
+        return;
+    };
+    assert!(ok, "{screen}");
+    assert!(
+        !screen.contains("Amazon ECR"),
+        "offered ECR on gcp:\n{screen}"
+    );
+    let record = std::fs::read_to_string(ctx.path("svc/.infra-new.toml")).unwrap();
+    for line in [
+        "registry = \"gar\"",
+        "region = \"us-central1\"",
+        "account = \"acme-svc-prod\"",
+    ] {
+        assert!(record.contains(line), "{line} not in\n{record}");
+    }
+}
