@@ -71,7 +71,6 @@ struct Context<'a> {
     cloud_label: &'static str,
     /// Cloud resource names with length or character rules of their own (see `names.rs`).
     names: CloudNames,
-    state_bucket: String,
     partition: Option<&'static str>,
     environments: &'static [&'static str],
     version: &'static str,
@@ -111,31 +110,29 @@ impl Renderer {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_keep_trailing_newline(true);
         filters::register(&mut env);
+        // Sources are checked for UTF-8 here and compiled on first use: a scaffold needs only its
+        // cloud's, registry's and strategy's templates, so the others are never compiled.
+        let mut sources = std::collections::HashMap::new();
         for (path, bytes) in &files {
             if !path.ends_with(".j2") {
                 continue;
             }
-            let source = std::str::from_utf8(bytes)
-                .map_err(|e| bad_template(path, e))?
-                .to_string();
-            let added = env.add_template_owned(path.clone(), source);
-            added.map_err(|source| Error::Render {
-                template: path.clone(),
-                source,
-            })?;
+            let source = std::str::from_utf8(bytes).map_err(|e| bad_template(path, e))?;
+            sources.insert(path.clone(), source.to_string());
         }
+        env.set_loader(move |name| Ok(sources.get(name).cloned()));
         files.retain(|(path, _)| !is_partial(path));
         Ok(Renderer { env, files })
     }
 
     /// Renders the scaffold for `answers`.
     pub fn render(&self, answers: &Answers) -> Result<Tree, Error> {
-        let repo_web_url = answers.ci.repo_web_url(&answers.org, &answers.name);
         let a = answers;
+        let repo_web_url = a.ci.repo_web_url(&a.org, &a.name);
         let names = CloudNames::new(a.cloud, &a.org, &a.name);
         let base = Context {
             answers,
-            repo: format!("{}/{}", answers.org, answers.name),
+            repo: format!("{}/{}", a.org, a.name),
             repo_url: format!("{repo_web_url}.git"),
             repo_web_url,
             image: a
@@ -144,17 +141,16 @@ impl Renderer {
             registry_host: a.registry.host(&names, &a.account, &a.region),
             registry_label: a.registry.label(),
             cloud_label: a.cloud.label(),
-            language_label: answers.language.label(),
-            healthcheck: answers.language.healthcheck(),
-            toolchain_arg: answers.language.toolchain_arg(),
-            rollout_workload: answers.rollout.workload(),
-            rollout_controller: answers.rollout.controller(),
-            rollout_ci_summary: answers.rollout.ci_summary(),
-            gitops_label: answers.gitops.label(),
-            gitops_sync_interval: answers.gitops.sync_interval(),
-            gitops_self_heal: answers.gitops.self_heal(),
-            state_bucket: names.state.clone(),
-            partition: answers.cloud.partition(&answers.region),
+            language_label: a.language.label(),
+            healthcheck: a.language.healthcheck(),
+            toolchain_arg: a.language.toolchain_arg(),
+            rollout_workload: a.rollout.workload(),
+            rollout_controller: a.rollout.controller(),
+            rollout_ci_summary: a.rollout.ci_summary(),
+            gitops_label: a.gitops.label(),
+            gitops_sync_interval: a.gitops.sync_interval(),
+            gitops_self_heal: a.gitops.self_heal(),
+            partition: a.cloud.partition(&a.region),
             environments: ENVIRONMENTS,
             version: VERSION,
             header: HEADER,
