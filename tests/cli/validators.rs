@@ -263,6 +263,26 @@ fn yamllint() {
     }
 }
 
+/// renovate.json against the Renovate release pinned in .ci/renovate, as a repository config, with
+/// warnings (deprecated or migrated options) counted as errors.
+#[test]
+fn renovate_config() {
+    let Some(validator) = tool("renovate-config-validator") else {
+        return;
+    };
+    for s in scaffolds() {
+        let out = check(
+            "renovate-config-validator",
+            &s.name,
+            Command::new(&validator)
+                .args(["--strict", "--no-global", "renovate.json"])
+                .current_dir(s.root()),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Config validated successfully"), "{text}");
+    }
+}
+
 /// The Kustomize roots of a rendered tree: every overlay and the GitOps bootstrap directory
 /// (base and components are only built through them).
 fn kustomize_roots(tree: &infra_new::render::Tree) -> Vec<String> {
