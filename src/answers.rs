@@ -80,9 +80,15 @@ pub const FIELDS: &[Field] = &[
         kind: Kind::Choice(choices::<Cloud>),
     },
     Field {
+        key: "ci",
+        prompt: "CI system",
+        help: "runs lint, test, build, scan, sign and deploy",
+        kind: Kind::Choice(choices::<Ci>),
+    },
+    Field {
         key: "registry",
         prompt: "Container registry",
-        help: "where CI pushes the image; ecr, gar and acr only with their own cloud (aws, gcp, azure)",
+        help: "where CI pushes the image; ecr, gar and acr only with their own cloud (aws, gcp, azure), ghcr only with ci github",
         kind: Kind::Choice(choices::<Registry>),
     },
     Field {
@@ -90,12 +96,6 @@ pub const FIELDS: &[Field] = &[
         prompt: "Rollout strategy",
         help: "how a new version replaces the old one",
         kind: Kind::Choice(choices::<Rollout>),
-    },
-    Field {
-        key: "ci",
-        prompt: "CI system",
-        help: "runs lint, test, build, scan, sign and deploy",
-        kind: Kind::Choice(choices::<Ci>),
     },
     Field {
         key: "gitops",
@@ -106,7 +106,7 @@ pub const FIELDS: &[Field] = &[
     Field {
         key: "org",
         prompt: "Organisation",
-        help: "the GitHub organisation or user that owns the repository (lowercase), e.g. acme",
+        help: "the GitHub organisation or GitLab group (or user) that owns the repository (lowercase), e.g. acme",
         kind: Kind::Text,
     },
     Field {
@@ -336,6 +336,10 @@ impl Resolved {
     fn cloud(&self) -> Option<Cloud> {
         self.values.get("cloud").and_then(|v| Cloud::parse(v))
     }
+
+    fn ci(&self) -> Option<Ci> {
+        self.values.get("ci").and_then(|v| Ci::parse(v))
+    }
 }
 
 fn default_for(key: &str, done: &Resolved, ctx: &Resolve<'_>) -> Option<String> {
@@ -346,7 +350,10 @@ fn default_for(key: &str, done: &Resolved, ctx: &Resolve<'_>) -> Option<String> 
             .filter(|n| check_name(n).is_ok())
             .map(str::to_string),
         "language" => Some(Language::ALL[0].id().into()),
-        "registry" => Some(Registry::ALL[0].id().into()),
+        "registry" => match (done.cloud(), done.ci()) {
+            (Some(cloud), Some(ci)) => Some(Registry::fitting(cloud, ci)[0].id().into()),
+            _ => None,
+        },
         "cloud" => Some(Cloud::ALL[0].id().into()),
         "rollout" => Some(Rollout::ALL[0].id().into()),
         "ci" => Some(Ci::ALL[0].id().into()),
@@ -373,18 +380,28 @@ fn check(key: &str, value: &str, done: &Resolved) -> Result<String, String> {
     match key {
         "name" => check_name(value).map(|()| value.to_string()),
         "language" => choice(Language::ids(), Language::parse(value).is_some()),
-        "registry" => match (Registry::parse(value), done.cloud()) {
-            (Some(r), Some(cloud)) if r.fits(cloud) => Ok(r.id().to_string()),
-            (Some(r), Some(cloud)) => Err(format!(
-                "`{r}` needs cloud `{}` (the cluster pulls from it with its own cloud identity); with cloud `{cloud}` the valid values are: {}",
-                r.native_cloud().expect("only native registries misfit"),
-                ids_of(&Registry::for_cloud(cloud))
+        "registry" => match (Registry::parse(value), done.cloud(), done.ci()) {
+            (Some(r), Some(cloud), Some(ci)) if r.fits(cloud, ci) => Ok(r.id().to_string()),
+            (Some(r), Some(cloud), Some(ci)) => {
+                let why = match (r.native_cloud(), r.native_ci()) {
+                    (Some(c), _) if c != cloud => format!(
+                        "`{r}` needs cloud `{c}` (the cluster pulls from it with its own cloud identity)"
+                    ),
+                    (_, Some(c)) => format!(
+                        "`{r}` needs ci `{c}` (other CI systems would push with a long-lived token)"
+                    ),
+                    _ => unreachable!("a registry that does not fit has a native cloud or CI"),
+                };
+                Err(format!(
+                    "{why}; with cloud `{cloud}` and ci `{ci}` the valid values are: {}",
+                    ids_of(&Registry::fitting(cloud, ci))
+                ))
+            }
+            (_, Some(cloud), Some(ci)) => Err(format!(
+                "valid values: {} (with cloud `{cloud}` and ci `{ci}`)",
+                ids_of(&Registry::fitting(cloud, ci))
             )),
-            (_, Some(cloud)) => Err(format!(
-                "valid values: {} (with cloud `{cloud}`)",
-                ids_of(&Registry::for_cloud(cloud))
-            )),
-            (_, None) => choice(Registry::ids(), false),
+            _ => choice(Registry::ids(), false),
         },
         "cloud" => choice(Cloud::ids(), Cloud::parse(value).is_some()),
         "rollout" => choice(Rollout::ids(), Rollout::parse(value).is_some()),
@@ -423,9 +440,14 @@ fn ids_of(registries: &[Registry]) -> String {
         .join(", ")
 }
 
-/// Keys that depend on the cloud: checked once it is known.
-fn needs_cloud(key: &str) -> bool {
-    matches!(key, "registry" | "region" | "account" | "tenant")
+/// Whether the answers `key` is checked against are known: the registry needs the cloud and the
+/// CI system, the region, account and tenant the cloud.
+fn ready(key: &str, done: &Resolved) -> bool {
+    match key {
+        "registry" => done.cloud().is_some() && done.ci().is_some(),
+        "region" | "account" | "tenant" => done.cloud().is_some(),
+        _ => true,
+    }
 }
 
 /// Whether the answer `key` belongs to a scaffold with these earlier answers (the tenant only
@@ -494,12 +516,12 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
     let mut failed = Vec::new();
 
     // Given values first, in field order, so that a region is checked against a given cloud. A
-    // region given without a cloud waits for the cloud to be chosen below.
+    // region given without a cloud (or a registry without the CI system) waits for it below.
     for field in FIELDS {
         let Some(given) = raw.get(field.key) else {
             continue;
         };
-        if needs_cloud(field.key) && (done.cloud().is_none() || !applies(field.key, &done)) {
+        if !ready(field.key, &done) || !applies(field.key, &done) {
             continue;
         }
         match check(field.key, &given.value, &done) {
@@ -535,7 +557,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
             continue;
         }
         if let Some(given) = raw.get(field.key) {
-            // Deferred until its dependency was resolved (region after cloud).
+            // Deferred until its dependency was resolved (region after cloud, registry after ci).
             match check(field.key, &given.value, &done) {
                 Ok(value) => {
                     done.values.insert(field.key, value);

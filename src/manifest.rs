@@ -71,6 +71,14 @@ const RULES: &[Rule] = &[
         pattern: ".github/",
         when: |a| a.ci == Ci::Github,
     },
+    Rule {
+        pattern: ".gitlab-ci.yml",
+        when: |a| a.ci == Ci::Gitlab,
+    },
+    Rule {
+        pattern: ".gitlab/",
+        when: |a| a.ci == Ci::Gitlab,
+    },
     // GitOps engine: its bootstrap objects and its component for the workload overlays.
     Rule {
         pattern: "deploy/argocd/",

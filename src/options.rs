@@ -61,7 +61,7 @@ choice!(
 choice!(
     /// Where CI pushes the image.
     Registry, "registry", {
-        Ghcr => ("ghcr", "GitHub Container Registry (ghcr.io), pushed with the workflow token; any cloud"),
+        Ghcr => ("ghcr", "GitHub Container Registry (ghcr.io), pushed with the workflow token; any cloud, ci github"),
         Ecr => ("ecr", "Amazon ECR, created by Terraform, pushed through OIDC; cloud aws"),
         Gar => ("gar", "Google Artifact Registry, created by Terraform, pushed through OIDC; cloud gcp"),
         Acr => ("acr", "Azure Container Registry, created by Terraform, pushed through OIDC; cloud azure"),
@@ -90,7 +90,8 @@ choice!(
 choice!(
     /// The CI/CD system that runs the pipeline.
     Ci, "ci", {
-        Github => ("github", "GitHub Actions"),
+        Github => ("github", "GitHub Actions: workflows in .github/workflows"),
+        Gitlab => ("gitlab", "GitLab CI/CD: .gitlab-ci.yml and .gitlab/ci"),
     }
 );
 
@@ -215,17 +216,27 @@ impl Registry {
         }
     }
 
-    /// Whether the scaffold can push to this registry from `cloud`'s cluster without static keys.
-    pub fn fits(self, cloud: Cloud) -> bool {
-        self.native_cloud().is_none_or(|c| c == cloud)
+    /// The CI system that can push here without a long-lived key: GHCR takes the GitHub Actions
+    /// workflow token; from GitLab it would need a personal access token. `None`: any CI.
+    pub fn native_ci(self) -> Option<Ci> {
+        match self {
+            Registry::Ghcr => Some(Ci::Github),
+            _ => None,
+        }
     }
 
-    /// The registries that fit `cloud`, in wizard order.
-    pub fn for_cloud(cloud: Cloud) -> Vec<Registry> {
+    /// Whether CI can push to this registry, and `cloud`'s cluster pull from it, without static
+    /// keys (Docker Hub's access token is the one exception, kept in CI secrets).
+    pub fn fits(self, cloud: Cloud, ci: Ci) -> bool {
+        self.native_cloud().is_none_or(|c| c == cloud) && self.native_ci().is_none_or(|c| c == ci)
+    }
+
+    /// The registries that fit `cloud` and `ci`, in wizard order.
+    pub fn fitting(cloud: Cloud, ci: Ci) -> Vec<Registry> {
         Registry::ALL
             .iter()
             .copied()
-            .filter(|r| r.fits(cloud))
+            .filter(|r| r.fits(cloud, ci))
             .collect()
     }
 
@@ -278,6 +289,7 @@ impl Ci {
     pub fn repo_web_url(self, org: &str, name: &str) -> String {
         match self {
             Ci::Github => format!("https://github.com/{org}/{name}"),
+            Ci::Gitlab => format!("https://gitlab.com/{org}/{name}"),
         }
     }
 }
@@ -519,17 +531,28 @@ mod tests {
     }
 
     #[test]
-    fn native_registries_fit_only_their_cloud() {
+    fn native_registries_fit_only_their_cloud_and_ghcr_only_github() {
         assert_eq!(
-            Registry::for_cloud(Cloud::Gcp),
+            Registry::fitting(Cloud::Gcp, Ci::Github),
             vec![Registry::Ghcr, Registry::Gar, Registry::Dockerhub]
         );
-        assert!(Registry::Ecr.fits(Cloud::Aws) && !Registry::Ecr.fits(Cloud::Azure));
-        assert!(
-            Cloud::ALL
-                .iter()
-                .all(|c| Registry::Ghcr.fits(*c) && Registry::Dockerhub.fits(*c))
+        assert_eq!(
+            Registry::fitting(Cloud::Gcp, Ci::Gitlab),
+            vec![Registry::Gar, Registry::Dockerhub]
         );
+        assert!(
+            Registry::Ecr.fits(Cloud::Aws, Ci::Gitlab)
+                && !Registry::Ecr.fits(Cloud::Azure, Ci::Github)
+        );
+        for cloud in Cloud::ALL {
+            assert!(Registry::Ghcr.fits(*cloud, Ci::Github));
+            assert!(!Registry::Ghcr.fits(*cloud, Ci::Gitlab));
+            assert!(
+                Ci::ALL
+                    .iter()
+                    .all(|ci| Registry::Dockerhub.fits(*cloud, *ci))
+            );
+        }
     }
 
     #[test]

@@ -331,6 +331,45 @@ fn a_registry_of_another_cloud_and_a_stray_tenant_are_refused() {
 }
 
 #[test]
+fn ghcr_is_refused_with_gitlab_and_the_default_registry_follows_cloud_and_ci() {
+    let ctx = TestContext::new();
+    let base = ["new", "svc", "--org", "acme", "--yes", "--no-git"];
+    let gcp = [
+        "--cloud",
+        "gcp",
+        "--account",
+        "acme-svc-prod",
+        "--ci",
+        "gitlab",
+    ];
+    let err = stderr(
+        &ctx.cmd()
+            .args(base)
+            .args(gcp)
+            .args(["--registry", "ghcr"])
+            .assert()
+            .code(2),
+    );
+    assert!(
+        err.contains("`registry` = \"ghcr\"")
+            && err.contains("needs ci `github`")
+            && err
+                .contains("with cloud `gcp` and ci `gitlab` the valid values are: gar, dockerhub"),
+        "{err}"
+    );
+    assert_eq!(ctx.entries(), Vec::<String>::new());
+
+    // No registry given: the first one that fits the cloud and the CI system.
+    ctx.cmd().args(base).args(gcp).assert().success();
+    let answers = std::fs::read_to_string(ctx.path("svc/.infra-new.toml")).unwrap();
+    assert!(
+        answers.contains("registry = \"gar\"") && answers.contains("ci = \"gitlab\""),
+        "{answers}"
+    );
+    assert!(!ctx.path("svc/.github").exists());
+}
+
+#[test]
 fn without_a_terminal_nothing_is_asked_and_missing_answers_fail() {
     let ctx = TestContext::new();
     // stdin is a pipe: the wizard must not start, even without --non-interactive.
