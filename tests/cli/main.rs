@@ -3,6 +3,7 @@
 mod azure_identity;
 mod ci_verify;
 mod new;
+mod pipelines;
 mod presets;
 mod snapshots;
 mod support;

@@ -7,8 +7,9 @@ use infra_new::presets;
 use infra_new::render::{Tree, render};
 
 /// Scaffolds beyond the presets, all from the default preset: `(name, answers)`. The presets
-/// themselves use AWS, GHCR, rolling updates and Argo CD; these cover every other rollout and GitOps
-/// pairing, and each cloud with its own registry and with a cloud-neutral one.
+/// themselves use AWS, GHCR, rolling updates, GitHub Actions and Argo CD; these cover every other
+/// rollout and GitOps pairing, each cloud with its own registry and with a cloud-neutral one, and
+/// GitLab CI on each cloud.
 const VARIANTS: &[(&str, &[(&str, &str)])] = &[
     ("rolling-flux", &[("gitops", "flux")]),
     ("blue-green-argocd", &[("rollout", "blue-green")]),
@@ -35,10 +36,26 @@ const VARIANTS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("azure-dockerhub", &[AZURE, ("registry", "dockerhub")]),
+    ("gitlab-aws-ecr", &[GITLAB, ("registry", "ecr")]),
+    (
+        "gitlab-gcp-gar",
+        &[GCP, GITLAB, ("registry", "gar"), ("rollout", "canary")],
+    ),
+    (
+        "gitlab-azure-dockerhub",
+        &[
+            AZURE,
+            GITLAB,
+            ("registry", "dockerhub"),
+            ("rollout", "blue-green"),
+            ("gitops", "flux"),
+        ],
+    ),
 ];
 
 const GCP: (&str, &str) = ("cloud", "gcp");
 const AZURE: (&str, &str) = ("cloud", "azure");
+const GITLAB: (&str, &str) = ("ci", "gitlab");
 
 /// The answers that name the cloud account (and on Azure the tenant) for a cloud's scaffolds.
 fn account_for(cloud: &str) -> &'static [(&'static str, &'static str)] {

@@ -124,7 +124,7 @@ fn scaffolds() -> Vec<Scaffold> {
 }
 
 /// Writes the files of `tree` that `keep` selects under `root`.
-fn write_tree(root: &Path, tree: &infra_new::render::Tree, keep: impl Fn(&str) -> bool) {
+pub(crate) fn write_tree(root: &Path, tree: &infra_new::render::Tree, keep: impl Fn(&str) -> bool) {
     for (path, bytes) in tree.iter().filter(|(p, _)| keep(p)) {
         let dest = root.join(path);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -133,7 +133,7 @@ fn write_tree(root: &Path, tree: &infra_new::render::Tree, keep: impl Fn(&str) -
 }
 
 /// Runs `cmd` and fails the test, with everything it printed, unless it exits 0.
-fn check(what: &str, scaffold: &str, cmd: &mut Command) -> Output {
+pub(crate) fn check(what: &str, scaffold: &str, cmd: &mut Command) -> Output {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
@@ -508,7 +508,7 @@ fn python_regex_schema(schema: &Path, tmp: &Path) -> PathBuf {
     copy
 }
 
-fn checkov_run(checkov: &Path, preset: &str, dir: &Path, framework: &str) {
+pub(crate) fn checkov_run(checkov: &Path, preset: &str, dir: &Path, framework: &str) {
     let out = check(
         &format!("checkov ({framework})"),
         preset,
@@ -533,15 +533,52 @@ fn checkov_run(checkov: &Path, preset: &str, dir: &Path, framework: &str) {
 }
 
 #[test]
-fn checkov_dockerfile_actions_terraform_secrets() {
+fn checkov_dockerfile_pipelines_terraform_secrets() {
     let Some(checkov) = tool("checkov") else {
         return;
     };
     for s in scaffolds() {
-        for framework in ["dockerfile", "github_actions", "terraform", "secrets"] {
+        for framework in [
+            "dockerfile",
+            "github_actions",
+            "gitlab_ci",
+            "terraform",
+            "secrets",
+        ] {
             checkov_run(&checkov, &s.name, s.root(), framework);
         }
     }
+}
+
+/// `.gitlab-ci.yml` and the files it includes are valid against GitLab's CI schema (the copy
+/// check-jsonschema ships).
+#[test]
+fn gitlab_ci_schema() {
+    let Some(cjs) = tool("check-jsonschema") else {
+        return;
+    };
+    let mut checked = 0;
+    for s in scaffolds() {
+        let files = s.files_with(|p| {
+            p == ".gitlab-ci.yml" || (p.starts_with(".gitlab/ci/") && p.ends_with(".yml"))
+        });
+        if files.is_empty() {
+            continue;
+        }
+        check(
+            "check-jsonschema (GitLab CI)",
+            &s.name,
+            Command::new(&cjs)
+                .args(["--builtin-schema", "vendor.gitlab-ci"])
+                .args(&files)
+                .current_dir(s.root()),
+        );
+        checked += 1;
+    }
+    assert!(
+        checked > 0 || std::env::var("INFRA_NEW_PRESETS").is_ok(),
+        "no scaffold has a GitLab pipeline"
+    );
 }
 
 /// compose.yaml is valid against the Compose specification, runs the image read-only, and checks
