@@ -623,7 +623,7 @@ pub fn resolve(raw: &RawAnswers, ctx: &mut Resolve<'_>) -> Result<Answers, Error
 /// Checks that span several answers: names derived from more than one of them.
 fn check_combined(a: &Answers) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let bucket = CloudNames::new(a.cloud, &a.org, &a.name).state;
+    let bucket = CloudNames::new(a.cloud, a.ci, &a.org, &a.name).state;
     if let Some(max) = a.cloud.state_bucket_max()
         && bucket.len() > max
     {

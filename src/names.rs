@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::options::Cloud;
+use crate::options::{Choice, Ci, Cloud};
 use crate::render::ENVIRONMENTS;
 
 /// GCP service account IDs: 6 to 30 characters.
@@ -37,7 +37,7 @@ pub struct CloudNames {
 }
 
 impl CloudNames {
-    pub fn new(cloud: Cloud, org: &str, name: &str) -> CloudNames {
+    pub fn new(cloud: Cloud, ci: Ci, org: &str, name: &str) -> CloudNames {
         let hash = short_hash(org, name);
         let mut names = CloudNames {
             state: format!("{org}-{name}-tfstate"),
@@ -49,7 +49,8 @@ impl CloudNames {
         match cloud {
             Cloud::Aws => {}
             Cloud::Gcp => {
-                names.workload_identity_pool = Some(fit(name, "github", &hash, GCP_POOL_MAX));
+                // The pool trusts one CI system's issuer, and says which.
+                names.workload_identity_pool = Some(fit(name, ci.id(), &hash, GCP_POOL_MAX));
                 let mut add = |role: &'static str, suffix: String| {
                     names
                         .service_accounts
@@ -133,17 +134,17 @@ mod tests {
 
     #[test]
     fn aws_and_gcp_state_buckets_are_readable() {
-        let aws = CloudNames::new(Cloud::Aws, "acme", "checkout");
+        let aws = CloudNames::new(Cloud::Aws, Ci::Github, "acme", "checkout");
         assert_eq!(aws.state, "acme-checkout-tfstate");
         assert_eq!(aws.registry, "checkout");
         assert!(aws.service_accounts.is_empty() && aws.key_vaults.is_empty());
-        let gcp = CloudNames::new(Cloud::Gcp, "acme", "checkout");
+        let gcp = CloudNames::new(Cloud::Gcp, Ci::Github, "acme", "checkout");
         assert_eq!(gcp.state, "acme-checkout-tfstate");
     }
 
     #[test]
     fn gcp_service_accounts_fit_thirty_characters() {
-        let short = CloudNames::new(Cloud::Gcp, "acme", "checkout");
+        let short = CloudNames::new(Cloud::Gcp, Ci::Github, "acme", "checkout");
         assert_eq!(short.service_accounts["plan"], "checkout-tf-plan");
         assert_eq!(short.service_accounts["push"], "checkout-push");
         assert_eq!(
@@ -154,9 +155,14 @@ mod tests {
             short.workload_identity_pool.as_deref(),
             Some("checkout-github")
         );
+        let gitlab = CloudNames::new(Cloud::Gcp, Ci::Gitlab, "acme", "checkout");
+        assert_eq!(
+            gitlab.workload_identity_pool.as_deref(),
+            Some("checkout-gitlab")
+        );
 
         let long_name = "payments-reconciliation-service-eu-west";
-        let long = CloudNames::new(Cloud::Gcp, "acme", long_name);
+        let long = CloudNames::new(Cloud::Gcp, Ci::Github, "acme", long_name);
         let hash = short_hash("acme", long_name);
         for (role, id) in &long.service_accounts {
             assert!((6..=30).contains(&id.len()), "{role}: {id}");
@@ -174,7 +180,7 @@ mod tests {
 
     #[test]
     fn azure_names_fit_their_global_namespaces() {
-        let n = CloudNames::new(Cloud::Azure, "acme", "checkout");
+        let n = CloudNames::new(Cloud::Azure, Ci::Github, "acme", "checkout");
         let hash = short_hash("acme", "checkout");
         assert_eq!(n.state, format!("stacmecheckout{hash}"));
         assert_eq!(n.registry, format!("acmecheckout{hash}"));
@@ -182,6 +188,7 @@ mod tests {
 
         let long = CloudNames::new(
             Cloud::Azure,
+            Ci::Github,
             "a-very-long-organisation-name-here",
             "payments-reconciliation-service-eu-west",
         );

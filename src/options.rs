@@ -559,7 +559,7 @@ mod tests {
     fn images_per_registry() {
         let image = |r: Registry, c: Cloud, account: &str, region: &str| {
             r.image(
-                &CloudNames::new(c, "acme", "checkout"),
+                &CloudNames::new(c, Ci::Github, "acme", "checkout"),
                 "acme",
                 "checkout",
                 account,

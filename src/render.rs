@@ -129,7 +129,7 @@ impl Renderer {
     pub fn render(&self, answers: &Answers) -> Result<Tree, Error> {
         let a = answers;
         let repo_web_url = a.ci.repo_web_url(&a.org, &a.name);
-        let names = CloudNames::new(a.cloud, &a.org, &a.name);
+        let names = CloudNames::new(a.cloud, a.ci, &a.org, &a.name);
         let base = Context {
             answers,
             repo: format!("{}/{}", a.org, a.name),
