@@ -124,7 +124,7 @@ fn scaffolds() -> Vec<Scaffold> {
 }
 
 /// Writes the files of `tree` that `keep` selects under `root`.
-fn write_tree(root: &Path, tree: &infra_new::render::Tree, keep: impl Fn(&str) -> bool) {
+pub(crate) fn write_tree(root: &Path, tree: &infra_new::render::Tree, keep: impl Fn(&str) -> bool) {
     for (path, bytes) in tree.iter().filter(|(p, _)| keep(p)) {
         let dest = root.join(path);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
