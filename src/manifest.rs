@@ -110,6 +110,11 @@ const RULES: &[Rule] = &[
         pattern: "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
         when: |a| a.rollout != Rollout::Rolling,
     },
+    // The rollback's abort of an Argo Rollouts update in progress (ci/ itself renders for every CI).
+    Rule {
+        pattern: "ci/abort-rollout.sh",
+        when: |a| a.rollout != Rollout::Rolling,
+    },
     // Cloud: its Terraform (a variant directory, written as terraform/) and its secret sync.
     Rule {
         pattern: "terraform@aws/",
@@ -212,6 +217,7 @@ mod tests {
             &format!("{c}flux/kustomization.yaml"),
             &format!("{c}aws/secretstore.yaml"),
             "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
+            "ci/abort-rollout.sh",
         ] {
             assert!(includes(path, &answers), "{path}");
         }
@@ -235,5 +241,7 @@ mod tests {
             "deploy/kubernetes/overlays/__env__/rollout-patch.yaml",
             &rolling
         ));
+        assert!(!includes("ci/abort-rollout.sh", &rolling));
+        assert!(includes("ci/deploy.sh", &rolling));
     }
 }

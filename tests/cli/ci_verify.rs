@@ -1,16 +1,21 @@
-//! Behaviour of the deploy jobs' "Wait for the Argo Rollouts <strategy> update" step
-//! (templates/_rollout/argo-rollouts/ci-verify.yml.j2): its `run:` script is taken out of the
-//! rendered ci.yml and run as GitHub runs a step without `shell:` (`bash -e {0}`; the script
-//! sets `-euo pipefail` itself), with a fake `kubectl` that answers from Argo Rollouts status
-//! fixtures and a fake `sleep` that returns at once. Needs bash and jq (see `tool`).
+//! Behaviour of the shared deploy scripts in a scaffold's `ci/` (templates/ci/, and
+//! templates/_rollout/<strategy>/verify-rollout.sh.j2 for `ci/verify-rollout.sh`), which the GitHub
+//! workflows' deploy and rollback jobs run as `run: bash ci/<script>.sh` and GitLab's jobs call
+//! too. Each test writes the rendered scripts (and, where a script reads them, the overlays, in a
+//! real Git checkout whose origin is a local bare repository) into a temp dir and runs one script
+//! with bash and only the job's environment: GITHUB_ACTIONS=true with GitHub's files, or
+//! GITLAB_CI=true. Fakes: `kubectl` answers from Argo Rollouts status fixtures, `sleep` returns at
+//! once, `kustomize` edits the image reference, `cosign` records its arguments. Needs bash, jq and
+//! git (see `tool`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_fs::TempDir;
+use infra_new::render::Tree;
 
 use crate::snapshots::tree_with;
-use crate::validators::tool;
+use crate::validators::{tool, write_tree};
 
 const APP: &str = "checkout";
 const IMAGE: &str = "ghcr.io/acme/checkout";
@@ -24,18 +29,29 @@ const NEW_HASH: &str = "5f6d8c9b7d";
 const OLD_HASH: &str = "7b9c5d8f4c";
 const NEWER_HASH: &str = "6c8b4f7d9x";
 
-/// Answers the step's reads from the files in $FAKE; records every call in $FAKE/calls and the
+/// Answers the scripts' reads from the files in $FAKE; records every call in $FAKE/calls and the
 /// ones it does not know in $FAKE/unexpected (then fails, as kubectl would).
 const FAKE_KUBECTL: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
 printf '%s\n' "$*" >> "$FAKE/calls"
 ns="${APP}-${TARGET_ENV}"
+# The n-th line of file $1 answers the n-th read counted in $2; the last line every later read.
+nth() {
+  echo . >> "$2"
+  n=$(wc -l < "$2")
+  total=$(wc -l < "$1")
+  sed -n "$(( n < total ? n : total ))p" "$1"
+}
 case "$*" in
   "-n $ns get rollouts.argoproj.io/$APP -o json")
     # rollout-<n>.json answers the n-th read; the last one answers every later read.
     echo . >> "$FAKE/rollout-reads"
     n=$(wc -l < "$FAKE/rollout-reads")
     last=$(find "$FAKE" -maxdepth 1 -name 'rollout-*.json' | wc -l)
+    if (( last == 0 )); then
+      echo "Error from server (NotFound): rollouts.argoproj.io \"$APP\" not found" >&2
+      exit 1
+    fi
     cat "$FAKE/rollout-$(( n < last ? n : last )).json" ;;
   "-n $ns get replicasets -l app.kubernetes.io/name=$APP,rollouts-pod-template-hash="*" -o json")
     hash="${6##*=}"
@@ -43,8 +59,12 @@ case "$*" in
     else echo '{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}'; fi ;;
   "-n $ns get deployment $APP -o json")
     cat "$FAKE/deployment.json" ;;
+  "-n $ns get deployment $APP -o jsonpath={.spec.template.spec.containers[?(@.name==\"$APP\")].image}")
+    nth "$FAKE/deployment-images" "$FAKE/image-reads" | tr -d '\n' ;;
   "-n $ns get analysisruns.argoproj.io -l rollouts-pod-template-hash="*)
     cat "$FAKE/analysisruns.txt" ;;
+  "-n $ns patch rollouts.argoproj.io/$APP --subresource=status --type=merge --patch "*)
+    echo "rollout.argoproj.io/$APP patched" ;;
   *)
     printf '%s\n' "$*" >> "$FAKE/unexpected"
     echo "error: fake kubectl has no answer for: kubectl $*" >&2
@@ -52,8 +72,8 @@ case "$*" in
 esac
 "#;
 
-/// Returns at once and records the seconds asked for; fails the step after $FAKE_MAX_SLEEPS, so a
-/// step that never decides ends instead of polling until its real ROLLOUT_TIMEOUT.
+/// Returns at once and records the seconds asked for; fails the script after $FAKE_MAX_SLEEPS, so
+/// a script that never decides ends instead of polling until its real timeout.
 const FAKE_SLEEP: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
 printf '%s\n' "$*" >> "$FAKE/sleeps"
@@ -63,29 +83,42 @@ if (( $(wc -l < "$FAKE/sleeps") > FAKE_MAX_SLEEPS )); then
 fi
 "#;
 
+/// `kustomize edit set image NAME@DIGEST` in an overlay directory puts the digest on the image's
+/// entry (dropping its tag), as kustomize does; `kustomize build DIR` succeeds when DIR has a
+/// kustomization. Records every call.
+const FAKE_KUSTOMIZE: &str = r#"#!/usr/bin/env bash
+set -euo pipefail
+printf '%s\n' "$*" >> "$FAKE/kustomize-calls"
+case "$1 $2" in
+  "edit set")
+    ref="$4"
+    sed -i -E -e '/^  (newTag|digest):/d' \
+      -e "s|^- name: \"?${ref%@*}\"?\$|&\n  digest: ${ref#*@}|" kustomization.yaml
+    grep -qF "digest: ${ref#*@}" kustomization.yaml ;;
+  "build "*)
+    test -f "$2/kustomization.yaml" ;;
+  *)
+    echo "fake kustomize has no answer for: kustomize $*" >&2
+    exit 1 ;;
+esac
+"#;
+
+/// Records its arguments; `verify` succeeds.
+const FAKE_COSIGN: &str = r#"#!/usr/bin/env bash
+set -euo pipefail
+printf '%s\n' "$@" > "$FAKE/cosign-args"
+[[ "$1" == verify ]]
+"#;
+
 /// The step's name and its `run: |` script, dedented. Fails when the step, its `run: |` block or
 /// GitHub's default shell (no `shell:` in the step, no `defaults:` in the workflow) is not there.
 pub(crate) fn run_script(workflow: &str, step: &str) -> String {
-    fn indent(line: &str) -> usize {
-        line.len() - line.trim_start().len()
-    }
-    let lines: Vec<&str> = workflow.lines().collect();
-    let header = format!("- name: {step}");
-    let start = lines
-        .iter()
-        .position(|l| l.trim_start() == header)
-        .unwrap_or_else(|| panic!("no step `{step}` in the workflow"));
-    let key = indent(lines[start]) + 2;
-    let body: Vec<&str> = lines[start + 1..]
-        .iter()
-        .take_while(|l| l.trim().is_empty() || indent(l) >= key)
-        .copied()
-        .collect();
+    let (key, body) = step_body(workflow, step);
     assert!(
         !body
             .iter()
             .any(|l| indent(l) == key && l.trim_start().starts_with("shell:"))
-            && !lines.iter().any(|l| l.starts_with("defaults:")),
+            && !workflow.lines().any(|l| l.starts_with("defaults:")),
         "step `{step}`: this test runs it with GitHub's default shell, but it sets one"
     );
     let run = body
@@ -104,22 +137,380 @@ pub(crate) fn run_script(workflow: &str, step: &str) -> String {
     script.join("\n") + "\n"
 }
 
-/// The verify step's script in the ci.yml of the default preset with `strategy`; the same step in
-/// rollback.yml must be the same script.
-fn verify_script(strategy: &str) -> String {
-    let tree = tree_with("default", &[("rollout", strategy)]);
-    let step = format!("Wait for the Argo Rollouts {strategy} update");
-    let read = |path: &str| String::from_utf8(tree[path].clone()).unwrap();
-    let script = run_script(&read(".github/workflows/ci.yml"), &step);
-    assert_eq!(
-        run_script(&read(".github/workflows/rollback.yml"), &step),
-        script,
-        "rollback.yml verifies differently from ci.yml"
-    );
-    script
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
 }
 
-/// One scenario's fixtures: the Rollout as it reads poll after poll, and the other objects.
+/// The indentation of a step's keys and its lines after `- name: <step>`.
+fn step_body<'a>(workflow: &'a str, step: &str) -> (usize, Vec<&'a str>) {
+    let lines: Vec<&str> = workflow.lines().collect();
+    let header = format!("- name: {step}");
+    let start = lines
+        .iter()
+        .position(|l| l.trim_start() == header)
+        .unwrap_or_else(|| panic!("no step `{step}` in the workflow"));
+    let key = indent(lines[start]) + 2;
+    let body = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || indent(l) >= key)
+        .copied()
+        .collect();
+    (key, body)
+}
+
+/// The one-line `run:` command of a step.
+fn step_command(workflow: &str, step: &str) -> String {
+    let (key, body) = step_body(workflow, step);
+    body.iter()
+        .filter(|l| indent(l) == key)
+        .find_map(|l| l.trim_start().strip_prefix("run: "))
+        .unwrap_or_else(|| panic!("step `{step}` has no one-line `run:`"))
+        .to_string()
+}
+
+pub(crate) fn write_exe(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Platform {
+    Github,
+    Gitlab,
+}
+
+/// The outcome of one script run.
+struct Run {
+    success: bool,
+    stdout: String,
+    stderr: String,
+    /// KEY=VALUE lines the script wrote as outputs ($GITHUB_OUTPUT, or GitLab's dotenv file).
+    outputs: Vec<(String, String)>,
+    /// What it wrote to $GITHUB_STEP_SUMMARY (always empty on GitLab, where it goes to the log).
+    summary: String,
+    /// kubectl's calls, and the seconds of every sleep.
+    calls: Vec<String>,
+    sleeps: Vec<String>,
+}
+
+impl Run {
+    fn output(&self, key: &str) -> Option<&str> {
+        self.outputs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A CI job's machine: a checkout (`work`, the scripts' working directory), the fakes on PATH, and
+/// the platform's environment.
+struct Job {
+    dir: TempDir,
+    work: PathBuf,
+    fake: PathBuf,
+    platform: Platform,
+    max_sleeps: u32,
+}
+
+impl Job {
+    /// A job on `platform` whose checkout holds `tree`'s ci/ and deploy/ (not a Git repository:
+    /// `with_origin` makes one). `None` when bash, jq or git is missing and not required.
+    fn new(platform: Platform, tree: &Tree) -> Option<Job> {
+        let (Some(_), Some(_), Some(_)) = (tool("bash"), tool("jq"), tool("git")) else {
+            return None;
+        };
+        let dir = TempDir::new().unwrap();
+        let work = dir.path().join("work");
+        let fake = dir.path().join("fake");
+        let bin = dir.path().join("bin");
+        for d in [&work, &fake, &bin, &dir.path().join("tmp")] {
+            std::fs::create_dir(d).unwrap();
+        }
+        write_exe(&bin.join("kubectl"), FAKE_KUBECTL);
+        write_exe(&bin.join("sleep"), FAKE_SLEEP);
+        write_exe(&bin.join("kustomize"), FAKE_KUSTOMIZE);
+        write_exe(&bin.join("cosign"), FAKE_COSIGN);
+        write_tree(&work, tree, |p| {
+            p.starts_with("ci/") || p.starts_with("deploy/kubernetes/")
+        });
+        Some(Job {
+            dir,
+            work,
+            fake,
+            platform,
+            max_sleeps: 10,
+        })
+    }
+
+    /// Makes `work` a clone of a bare repository `origin.git` whose main holds the files `work`
+    /// had, committed as "initial", as actions/checkout does with fetch-depth 0.
+    fn with_origin(self) -> Job {
+        let origin = self.dir.path().join("origin.git");
+        let seed = self.dir.path().join("seed");
+        self.git(
+            self.dir.path(),
+            &["init", "--quiet", "--bare", "-b", "main", "origin.git"],
+        );
+        // As GitLab does: accept push options, and (for the tests) record those of CI's pushes.
+        self.git(&origin, &["config", "receive.advertisePushOptions", "true"]);
+        write_exe(
+            &origin.join("hooks/pre-receive"),
+            "#!/usr/bin/env bash\n[[ -n \"${FAKE:-}\" ]] || exit 0\nfor ((i = 0; i < ${GIT_PUSH_OPTION_COUNT:-0}; i++)); do\n  v=\"GIT_PUSH_OPTION_$i\"\n  echo \"${!v}\" >> \"$FAKE/push-options\"\ndone\n",
+        );
+        std::fs::rename(&self.work, &seed).unwrap();
+        self.git(&seed, &["init", "--quiet", "-b", "main"]);
+        self.git(&seed, &["add", "--all"]);
+        self.git(&seed, &["commit", "--quiet", "-m", "initial"]);
+        self.git(
+            &seed,
+            &["remote", "add", "origin", origin.to_str().unwrap()],
+        );
+        self.git(&seed, &["push", "--quiet", "origin", "main"]);
+        self.clone_work();
+        self
+    }
+
+    /// A fresh clone of origin as the job's checkout.
+    fn clone_work(&self) {
+        if self.work.exists() {
+            std::fs::remove_dir_all(&self.work).unwrap();
+        }
+        self.git(
+            self.dir.path(),
+            &["clone", "--quiet", "--branch", "main", "origin.git", "work"],
+        );
+    }
+
+    /// A commit on origin's main made by someone else (through `seed`): `edit` changes the files
+    /// under seed/, then everything is committed with `message` and pushed. Returns the commit.
+    fn push_to_origin(&self, message: &str, edit: impl FnOnce(&Path)) -> String {
+        let seed = self.dir.path().join("seed");
+        self.git(&seed, &["pull", "--quiet", "--rebase", "origin", "main"]);
+        edit(&seed);
+        self.git(&seed, &["add", "--all"]);
+        self.git(
+            &seed,
+            &["commit", "--quiet", "--allow-empty", "-m", message],
+        );
+        self.git(&seed, &["push", "--quiet", "origin", "HEAD:main"]);
+        self.git(&seed, &["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// git in `dir` with a fixed identity and no user or system configuration; its stdout.
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Dev")
+            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+            .env("GIT_COMMITTER_NAME", "Dev")
+            .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `git show main:<path>` in origin.
+    fn origin_file(&self, path: &str) -> String {
+        self.git(
+            &self.dir.path().join("origin.git"),
+            &["show", &format!("main:{path}")],
+        )
+    }
+
+    fn fixture(&self, name: &str, text: &str) {
+        std::fs::write(self.fake.join(name), text).unwrap();
+    }
+
+    /// Runs `bash ci/<script> <args>` in the checkout with the job's environment and `env`, and
+    /// nothing else: a variable a script starts to need fails here under `set -u`.
+    fn run(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let d = self.dir.path();
+        let path = std::env::join_paths(
+            std::iter::once(d.join("bin"))
+                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+        )
+        .unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.arg(format!("ci/{script}"))
+            .args(args)
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", d)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("FAKE", &self.fake)
+            .env("FAKE_MAX_SLEEPS", self.max_sleeps.to_string())
+            .current_dir(&self.work);
+        // Each run starts with empty output files (on GitLab, one job runs several scripts).
+        let _ = std::fs::remove_file(d.join("github-output"));
+        let _ = std::fs::remove_file(self.work.join("ci-outputs.env"));
+        let outputs_file = match self.platform {
+            Platform::Github => {
+                std::fs::write(d.join("step-summary.md"), "").unwrap();
+                cmd.env("GITHUB_ACTIONS", "true")
+                    .env("GITHUB_OUTPUT", d.join("github-output"))
+                    .env("GITHUB_STEP_SUMMARY", d.join("step-summary.md"))
+                    .env("GITHUB_ENV", d.join("github-env"))
+                    .env("RUNNER_TEMP", d.join("tmp"))
+                    .env("GITHUB_SERVER_URL", "https://github.com")
+                    .env("GITHUB_REPOSITORY", "acme/checkout")
+                    .env("GITHUB_RUN_ID", "4242")
+                    .env("GITHUB_ACTOR", "octocat");
+                d.join("github-output")
+            }
+            Platform::Gitlab => {
+                // No CI_OUTPUT_FILE: the default, ci-outputs.env in the checkout.
+                cmd.env("GITLAB_CI", "true")
+                    .env("CI_SERVER_URL", "https://gitlab.example.com")
+                    .env("CI_PROJECT_PATH", "acme/checkout")
+                    .env(
+                        "CI_JOB_URL",
+                        "https://gitlab.example.com/acme/checkout/-/jobs/4242",
+                    )
+                    .env("GITLAB_USER_LOGIN", "octocat")
+                    .env("CI_JOB_TOKEN", "not-a-real-token")
+                    .env("TMPDIR", d.join("tmp"));
+                self.work.join("ci-outputs.env")
+            }
+        };
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        let lines = |p: PathBuf| read(p).lines().map(String::from).collect::<Vec<_>>();
+        let run = Run {
+            success: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            outputs: read(outputs_file)
+                .lines()
+                .map(|l| {
+                    let (k, v) = l.split_once('=').expect("an output line is KEY=VALUE");
+                    (k.to_string(), v.to_string())
+                })
+                .collect(),
+            summary: read(d.join("step-summary.md")),
+            calls: lines(self.fake.join("calls")),
+            sleeps: lines(self.fake.join("sleeps")),
+        };
+        eprintln!(
+            "--- {script} {args:?} on {:?}: {}\n{}{}--- outputs: {:?}\n--- summary:\n{}--- kubectl calls ({}, the last 12):\n{}",
+            self.platform,
+            out.status,
+            run.stdout,
+            run.stderr,
+            run.outputs,
+            run.summary,
+            run.calls.len(),
+            run.calls[run.calls.len().saturating_sub(12)..].join("\n")
+        );
+        assert!(
+            !self.fake.join("too-many-sleeps").exists(),
+            "the script kept polling a state it should have decided on (see above)"
+        );
+        assert_eq!(
+            read(self.fake.join("unexpected")),
+            "",
+            "the script made kubectl calls the fake does not know (see above)"
+        );
+        run
+    }
+}
+
+/// The workflows call the scripts: each deploy step is `run: bash ci/<script>.sh` (the same in
+/// ci.yml and rollback.yml), every script they call is rendered, and the rollback job of an Argo
+/// Rollouts strategy (only) aborts an update in progress before it commits.
+#[test]
+fn workflows_run_the_rendered_scripts() {
+    for strategy in ["rolling", "blue-green", "canary"] {
+        let tree = tree_with("default", &[("rollout", strategy)]);
+        let read = |path: &str| String::from_utf8(tree[path].clone()).unwrap();
+        let ci = read(".github/workflows/ci.yml");
+        let rollback = read(".github/workflows/rollback.yml");
+        let verify = if strategy == "rolling" {
+            "Rollout status".to_string()
+        } else {
+            format!("Wait for the Argo Rollouts {strategy} update")
+        };
+        for (step, command) in [
+            ("Validate inputs", "bash ci/deploy.sh --validate-only"),
+            (
+                "Verify the image was signed by ci.yml on main",
+                "bash ci/verify-signature.sh",
+            ),
+            ("Commit the digest and push to main", "bash ci/deploy.sh"),
+            (
+                "Wait for Argo CD to apply the digest",
+                "bash ci/wait-for-sync.sh",
+            ),
+            (&verify, "bash ci/verify-rollout.sh"),
+            (
+                "Smoke test /healthz through port-forward",
+                "bash ci/smoke-test.sh",
+            ),
+        ] {
+            assert_eq!(step_command(&ci, step), command, "{strategy}: ci.yml");
+            assert_eq!(
+                step_command(&rollback, step),
+                command,
+                "{strategy}: rollback.yml"
+            );
+        }
+        assert_eq!(
+            step_command(&rollback, "Resolve the digest to roll back to"),
+            "bash ci/resolve-rollback.sh"
+        );
+        let abort = "Abort an Argo Rollouts update in progress";
+        assert!(!ci.contains(abort), "{strategy}: ci.yml never aborts");
+        if strategy == "rolling" {
+            assert!(!rollback.contains(abort));
+            assert!(!tree.contains_key("ci/abort-rollout.sh"));
+        } else {
+            assert_eq!(step_command(&rollback, abort), "bash ci/abort-rollout.sh");
+            let at = |step: &str| rollback.find(&format!("- name: {step}")).unwrap();
+            assert!(at(abort) < at("Commit the digest and push to main"));
+        }
+        // Every script a workflow calls exists, and every script is strict bash.
+        for workflow in [&ci, &rollback] {
+            for called in workflow.split("bash ci/").skip(1) {
+                let name = called.split_whitespace().next().unwrap();
+                assert!(
+                    tree.contains_key(&format!("ci/{name}")),
+                    "{strategy}: ci/{name} is called but not rendered"
+                );
+            }
+        }
+        for (path, bytes) in tree
+            .range("ci/".to_string()..)
+            .take_while(|(p, _)| p.starts_with("ci/"))
+        {
+            let text = std::str::from_utf8(bytes).unwrap();
+            assert!(
+                text.starts_with("#!/usr/bin/env bash\n# Generated by infra-new."),
+                "{path}"
+            );
+            if path != "ci/lib.sh" {
+                assert!(
+                    text.contains("\nset -euo pipefail\n# shellcheck source=ci/lib.sh\nsource \"$(dirname \"${BASH_SOURCE[0]}\")/lib.sh\"\n"),
+                    "{path} does not start strict and source lib.sh"
+                );
+            }
+        }
+    }
+}
+
+/// One verify scenario's fixtures: the Rollout as it reads poll after poll, and the other objects.
 struct Cluster {
     rollouts: Vec<String>,
     replicasets: Vec<(&'static str, String)>,
@@ -127,117 +518,68 @@ struct Cluster {
     analysisruns: &'static str,
 }
 
-struct Outcome {
-    success: bool,
-    stdout: String,
-    summary: String,
-    calls: Vec<String>,
-    sleeps: Vec<String>,
-}
-
-/// Runs the `strategy`'s verify step for `env` against `cluster`, with the job's environment.
+/// Runs the `strategy`'s ci/verify-rollout.sh for `env` against `cluster` on GitHub.
 fn run_step(
     strategy: &str,
     env: &str,
     timeout: &str,
     max_sleeps: u32,
     cluster: &Cluster,
-) -> Option<Outcome> {
-    let (Some(bash), Some(jq)) = (tool("bash"), tool("jq")) else {
-        return None;
-    };
-    let dir = TempDir::new().unwrap();
-    let fake = dir.path().join("fake");
-    let bin = dir.path().join("bin");
-    let temp = dir.path().join("runner-temp");
-    for d in [&fake, &bin, &temp] {
-        std::fs::create_dir(d).unwrap();
-    }
-    let script = dir.path().join("step.sh");
-    std::fs::write(&script, verify_script(strategy)).unwrap();
-    write_exe(&bin.join("kubectl"), FAKE_KUBECTL);
-    write_exe(&bin.join("sleep"), FAKE_SLEEP);
+) -> Option<Run> {
+    run_verify(
+        Platform::Github,
+        strategy,
+        env,
+        timeout,
+        max_sleeps,
+        cluster,
+    )
+}
+
+fn run_verify(
+    platform: Platform,
+    strategy: &str,
+    env: &str,
+    timeout: &str,
+    max_sleeps: u32,
+    cluster: &Cluster,
+) -> Option<Run> {
+    let tree = tree_with("default", &[("rollout", strategy)]);
+    let mut job = Job::new(platform, &tree)?;
+    job.max_sleeps = max_sleeps;
     for (i, r) in cluster.rollouts.iter().enumerate() {
-        std::fs::write(fake.join(format!("rollout-{}.json", i + 1)), r).unwrap();
+        job.fixture(&format!("rollout-{}.json", i + 1), r);
     }
     for (hash, rs) in &cluster.replicasets {
-        std::fs::write(fake.join(format!("rs-{hash}.json")), rs).unwrap();
+        job.fixture(&format!("rs-{hash}.json"), rs);
     }
-    std::fs::write(fake.join("deployment.json"), &cluster.deployment).unwrap();
-    std::fs::write(fake.join("analysisruns.txt"), cluster.analysisruns).unwrap();
-    // A broken fixture would only look like an API hiccup to the step, which retries those.
-    for f in std::fs::read_dir(&fake).unwrap() {
+    job.fixture("deployment.json", &cluster.deployment);
+    job.fixture("analysisruns.txt", cluster.analysisruns);
+    check_fixtures(&job);
+    // ci.yml's workflow env and the deploy job's.
+    Some(job.run(
+        "verify-rollout.sh",
+        &[],
+        &[
+            ("APP", APP),
+            ("IMAGE", IMAGE),
+            ("TARGET_ENV", env),
+            ("DIGEST", DIGEST),
+            ("ROLLOUT_TIMEOUT", timeout),
+        ],
+    ))
+}
+
+/// A broken fixture would only look like an API hiccup to the scripts, which retry those.
+fn check_fixtures(job: &Job) {
+    let jq = tool("jq").unwrap();
+    for f in std::fs::read_dir(&job.fake).unwrap() {
         let f = f.unwrap().path();
         if f.extension().is_some_and(|e| e == "json") {
             let ok = Command::new(&jq).args(["empty"]).arg(&f).status().unwrap();
             assert!(ok.success(), "fixture {} is not JSON", f.display());
         }
     }
-    let summary = dir.path().join("step-summary.md");
-    std::fs::write(&summary, "").unwrap();
-
-    let path = std::env::join_paths(
-        std::iter::once(bin.clone())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
-    // The job's env (ci.yml's workflow env and the deploy job's) and the runner's; nothing else, so
-    // a variable the script starts to need fails here under `set -u`.
-    let out = Command::new(bash)
-        .arg("-e")
-        .arg(&script)
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", dir.path())
-        .env("APP", APP)
-        .env("IMAGE", IMAGE)
-        .env("TARGET_ENV", env)
-        .env("DIGEST", DIGEST)
-        .env("ROLLOUT_TIMEOUT", timeout)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", dir.path().join("github-output"))
-        .env("GITHUB_ENV", dir.path().join("github-env"))
-        .env("RUNNER_TEMP", &temp)
-        .env("GITHUB_ACTIONS", "true")
-        .env("FAKE", &fake)
-        .env("FAKE_MAX_SLEEPS", max_sleeps.to_string())
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
-    let lines = |p: PathBuf| read(p).lines().map(String::from).collect::<Vec<_>>();
-    let outcome = Outcome {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        summary: read(summary),
-        calls: lines(fake.join("calls")),
-        sleeps: lines(fake.join("sleeps")),
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!(
-        "--- {strategy} in {env}: {}\n{}{stderr}--- summary:\n{}--- kubectl calls ({}, the last 12):\n{}",
-        out.status,
-        outcome.stdout,
-        outcome.summary,
-        outcome.calls.len(),
-        outcome.calls[outcome.calls.len().saturating_sub(12)..].join("\n")
-    );
-    assert!(
-        !fake.join("too-many-sleeps").exists(),
-        "the step kept polling a state it should have decided on (see above)"
-    );
-    assert_eq!(
-        read(fake.join("unexpected")),
-        "",
-        "the step made kubectl calls the fake does not know (see above)"
-    );
-    Some(outcome)
-}
-
-pub(crate) fn write_exe(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 fn namespace(env: &str) -> String {
@@ -672,4 +1014,619 @@ fn stuck_canary_times_out() {
         o.stdout
     );
     assert_eq!(o.summary, "");
+}
+
+/// The aborted canary of `aborted_canary_fails_with_the_commands` on GitLab: the same failure, told
+/// as plain lines (the error on stderr) instead of GitHub's workflow commands.
+#[test]
+fn gitlab_gets_plain_messages() {
+    let env = "staging";
+    let cluster = Cluster {
+        rollouts: vec![rollout(
+            "canary",
+            env,
+            &format!(
+                r#"{{"phase": "Degraded", "abort": true, "message": "RolloutAborted: Rollout aborted update to revision 3",
+                "currentPodHash": "{NEW_HASH}", "stableRS": "{OLD_HASH}", "currentStepIndex": 0,
+                "replicas": 4, "updatedReplicas": 0, "readyReplicas": 4, "availableReplicas": 4}}"#
+            ),
+        )],
+        replicasets: vec![
+            replicaset(env, OLD_HASH, OLD_DIGEST, 4, 4),
+            replicaset(env, NEW_HASH, DIGEST, 0, 0),
+        ],
+        deployment: deployment(env, DIGEST),
+        analysisruns: "",
+    };
+    let Some(o) = run_verify(Platform::Gitlab, "canary", env, "25m", 10, &cluster) else {
+        return;
+    };
+    assert!(!o.success, "an aborted canary fails the job on GitLab too");
+    let error = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("ERROR: "))
+        .unwrap_or_else(|| panic!("no ERROR: line on stderr:\n{}", o.stderr));
+    assert_has(
+        "the error",
+        error,
+        "checkout-staging/checkout: the update to ",
+    );
+    assert_has("the error", error, "run the rollback workflow");
+    for text in [&o.stdout, &o.stderr] {
+        assert!(
+            !text.contains("::error::") && !text.contains("::notice::"),
+            "{text}"
+        );
+    }
+}
+
+/// The overlay of `env` with `digest` set on the image, as `kustomize edit set image` leaves it.
+fn set_digest(root: &Path, env: &str, digest: &str) {
+    let file = root.join(format!(
+        "deploy/kubernetes/overlays/{env}/kustomization.yaml"
+    ));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if line.starts_with("  ")
+            && (trimmed.starts_with("newTag:") || trimmed.starts_with("digest:"))
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if line == format!("- name: \"{IMAGE}\"") {
+            out.push_str(&format!("  digest: {digest}\n"));
+        }
+    }
+    assert!(
+        out.contains(digest),
+        "no image entry for {IMAGE} in {}",
+        file.display()
+    );
+    std::fs::write(file, out).unwrap();
+}
+
+/// The environment of the "Commit the digest and push to main" step.
+fn deploy_env<'a>(source_sha: &'a str, digest: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("TARGET_ENV", "staging"),
+        ("DIGEST", digest),
+        ("SOURCE_SHA", source_sha),
+        ("REASON", "deploy"),
+        ("IMAGE", IMAGE),
+        ("GIT_PUSH_TOKEN", "not-a-real-token"),
+    ]
+}
+
+/// deploy.sh against a real origin: the digest commit lands on main (rebased over a commit pushed
+/// meanwhile) with the Source-Commit trailer; a later run of an older source commit leaves the
+/// overlay alone.
+#[test]
+fn deploy_commits_the_digest_to_main() {
+    let tree = tree_with("default", &[]);
+    let Some(job) = Job::new(Platform::Github, &tree) else {
+        return;
+    };
+    let job = job.with_origin();
+    let older = job.push_to_origin("feat: older change", |_| {});
+    let source = job.push_to_origin("feat: the change this run built", |_| {});
+    job.clone_work();
+    // Someone pushes to main after the job's checkout: the first push is rejected.
+    let other = job.push_to_origin("docs: unrelated", |seed| {
+        std::fs::write(seed.join("NOTES.md"), "unrelated\n").unwrap();
+    });
+
+    let o = job.run("deploy.sh", &[], &deploy_env(&source, DIGEST));
+    assert!(o.success, "the deploy must succeed");
+    assert_eq!(o.output("changed"), Some("true"));
+    assert!(
+        !job.fake.join("push-options").exists(),
+        "GitHub pushes without options"
+    );
+    assert_eq!(
+        o.sleeps,
+        ["5"],
+        "one rejected push, one retry after a rebase"
+    );
+    let file = "deploy/kubernetes/overlays/staging/kustomization.yaml";
+    let overlay = job.origin_file(file);
+    assert_has("main's overlay", &overlay, &format!("  digest: {DIGEST}\n"));
+    assert!(!overlay.contains("newTag:"), "{overlay}");
+    let origin = job.dir.path().join("origin.git");
+    let message = job.git(&origin, &["log", "-1", "--format=%B", "main"]);
+    assert_eq!(
+        message.lines().next().unwrap(),
+        format!("deploy(staging): {IMAGE}@{} [skip ci]", &DIGEST[..19])
+    );
+    for needle in [
+        &format!("Set {IMAGE} to {DIGEST} in {file}."),
+        "Workflow-Run: https://github.com/acme/checkout/actions/runs/4242",
+        "Triggered-By: octocat",
+        &format!("Source-Commit: {source}"),
+    ] {
+        assert_has("the commit message", &message, needle);
+    }
+    assert_eq!(
+        job.git(&origin, &["log", "-1", "--format=%an <%ae>", "main"])
+            .trim(),
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+    );
+    // Rebased onto the other push, and only the overlay changed.
+    assert_eq!(job.git(&origin, &["rev-parse", "main~1"]).trim(), other);
+    assert_eq!(
+        job.git(&origin, &["diff", "--name-only", "main~1", "main"])
+            .trim(),
+        file
+    );
+    let head = job.git(&origin, &["rev-parse", "main"]);
+    assert_eq!(
+        o.summary,
+        format!("Pushed {}: staging -> {DIGEST}\n", head.trim())
+    );
+
+    // A slow run of the older commit comes later: it must not roll staging back.
+    job.clone_work();
+    let o = job.run("deploy.sh", &[], &deploy_env(&older, NEWER_DIGEST));
+    assert!(o.success, "an out-of-order deploy is not a failure");
+    assert_eq!(o.output("changed"), Some("false"));
+    assert_has(
+        "output",
+        &o.stdout,
+        &format!(
+            "::notice::staging already runs a build of newer commit {source}; leaving it alone."
+        ),
+    );
+    assert_eq!(job.git(&origin, &["rev-parse", "main"]), head);
+    assert_has("main's overlay", &job.origin_file(file), DIGEST);
+
+    // The same digest again: nothing to commit.
+    job.clone_work();
+    let o = job.run("deploy.sh", &[], &deploy_env(&source, DIGEST));
+    assert!(o.success);
+    assert_eq!(o.output("changed"), Some("false"));
+    assert_has(
+        "output",
+        &o.stdout,
+        &format!("::notice::staging already points at {DIGEST}."),
+    );
+    assert_eq!(job.git(&origin, &["rev-parse", "main"]), head);
+}
+
+/// GitLab: the commit names GitLab CI and the job, the push asks for no pipeline, and the output
+/// lands in the dotenv file.
+#[test]
+fn deploy_on_gitlab() {
+    let tree = tree_with("default", &[]);
+    let Some(job) = Job::new(Platform::Gitlab, &tree) else {
+        return;
+    };
+    let job = job.with_origin();
+    let source = job.push_to_origin("feat: a change", |_| {});
+    job.clone_work();
+    let o = job.run("deploy.sh", &[], &deploy_env(&source, DIGEST));
+    assert!(o.success, "the deploy must succeed on GitLab");
+    assert_eq!(
+        std::fs::read_to_string(job.work.join("ci-outputs.env")).unwrap(),
+        "changed=true\n"
+    );
+    assert_has("the job log", &o.stdout, "Pushed ");
+    assert_eq!(
+        std::fs::read_to_string(job.fake.join("push-options")).unwrap(),
+        "ci.skip\n",
+        "GitLab must start no pipeline for the digest commit"
+    );
+    let origin = job.dir.path().join("origin.git");
+    assert_eq!(
+        job.git(&origin, &["log", "-1", "--format=%an <%ae>", "main"])
+            .trim(),
+        "GitLab CI <gitlab-ci@gitlab.example.com>"
+    );
+    let message = job.git(&origin, &["log", "-1", "--format=%B", "main"]);
+    assert_has(
+        "the commit message",
+        &message,
+        "Workflow-Run: https://gitlab.example.com/acme/checkout/-/jobs/4242",
+    );
+    assert_has(
+        "the commit message",
+        &message,
+        &format!("Source-Commit: {source}"),
+    );
+}
+
+/// Bad inputs stop deploy.sh before it touches anything (`--validate-only` is the first step).
+#[test]
+fn deploy_validates_its_inputs() {
+    let tree = tree_with("default", &[]);
+    let Some(job) = Job::new(Platform::Github, &tree) else {
+        return;
+    };
+    let full = "0123456789abcdef0123456789abcdef01234567";
+    for (env, digest, source, reason, error) in [
+        ("qa", DIGEST, full, "deploy", "unknown environment 'qa'"),
+        (
+            "dev",
+            DIGEST,
+            full,
+            "redeploy",
+            "reason must be deploy or rollback",
+        ),
+        (
+            "dev",
+            "sha256:abc",
+            full,
+            "deploy",
+            "digest must look like sha256:<64 hex>",
+        ),
+        (
+            "dev",
+            DIGEST,
+            "0123456",
+            "deploy",
+            "source-sha must be a full commit SHA",
+        ),
+    ] {
+        let o = job.run(
+            "deploy.sh",
+            &["--validate-only"],
+            &[
+                ("TARGET_ENV", env),
+                ("DIGEST", digest),
+                ("SOURCE_SHA", source),
+                ("REASON", reason),
+            ],
+        );
+        assert!(!o.success, "{error}");
+        assert_eq!(o.stdout, format!("::error::{error}\n"));
+    }
+    for source in [full, ""] {
+        let o = job.run(
+            "deploy.sh",
+            &["--validate-only"],
+            &[
+                ("TARGET_ENV", "production"),
+                ("DIGEST", DIGEST),
+                ("SOURCE_SHA", source),
+                ("REASON", "rollback"),
+            ],
+        );
+        assert!(o.success && o.stdout.is_empty(), "valid inputs pass");
+    }
+}
+
+/// A production overlay history: the initial tag, then OLD_DIGEST, then DIGEST (current).
+/// Returns the job and the commit that set OLD_DIGEST.
+fn rollback_history(platform: Platform) -> Option<(Job, String)> {
+    let tree = tree_with("default", &[]);
+    let job = Job::new(platform, &tree)?.with_origin();
+    let old = job.push_to_origin("deploy(production): old", |seed| {
+        set_digest(seed, "production", OLD_DIGEST)
+    });
+    job.push_to_origin("feat: unrelated", |_| {});
+    job.push_to_origin("deploy(production): current", |seed| {
+        set_digest(seed, "production", DIGEST)
+    });
+    job.clone_work();
+    Some((job, old))
+}
+
+#[test]
+fn resolve_rollback_targets() {
+    let Some((job, old)) = rollback_history(Platform::Github) else {
+        return;
+    };
+    let resolve = |target: &str| {
+        job.run(
+            "resolve-rollback.sh",
+            &[],
+            &[("TARGET_ENV", "production"), ("TARGET", target)],
+        )
+    };
+    for target in ["previous", &old[..7], &old, OLD_DIGEST] {
+        let o = resolve(target);
+        assert!(o.success, "target {target}");
+        assert_eq!(
+            o.outputs,
+            [
+                ("environment".to_string(), "production".to_string()),
+                ("digest".to_string(), OLD_DIGEST.to_string())
+            ],
+            "target {target}"
+        );
+        assert_eq!(
+            o.summary,
+            format!(
+                "### Rollback of production\n- current: `{DIGEST}`\n- target: `{OLD_DIGEST}`\n"
+            )
+        );
+    }
+    for (target, error) in [
+        (
+            "latest",
+            "target must be previous, a commit SHA or sha256:<64 hex>",
+        ),
+        (DIGEST, &format!("production already runs {DIGEST}")),
+        (
+            "sha256:1234",
+            "target must be previous, a commit SHA or sha256:<64 hex>",
+        ),
+        ("abcdef1", "no commit abcdef1 on main"),
+    ] {
+        let o = resolve(target);
+        assert!(!o.success, "target {target} must fail");
+        assert_eq!(o.stdout, format!("::error::{error}\n"), "target {target}");
+        assert!(o.outputs.is_empty(), "no outputs for a failed resolve");
+    }
+    // An environment whose overlay never had a digest has nothing to roll back to.
+    let o = job.run(
+        "resolve-rollback.sh",
+        &[],
+        &[("TARGET_ENV", "dev"), ("TARGET", "previous")],
+    );
+    assert!(!o.success);
+    assert_eq!(
+        o.stdout,
+        "::error::deploy/kubernetes/overlays/dev/kustomization.yaml has no earlier digest to roll back to\n"
+    );
+}
+
+/// GitLab's adapter: the outputs land in the dotenv file the job publishes, the summary in the log.
+#[test]
+fn resolve_rollback_on_gitlab_writes_dotenv() {
+    let Some((job, _)) = rollback_history(Platform::Gitlab) else {
+        return;
+    };
+    let o = job.run(
+        "resolve-rollback.sh",
+        &[],
+        &[("TARGET_ENV", "production"), ("TARGET", "previous")],
+    );
+    assert!(o.success);
+    assert_eq!(
+        std::fs::read_to_string(job.work.join("ci-outputs.env")).unwrap(),
+        format!("environment=production\ndigest={OLD_DIGEST}\n")
+    );
+    assert_has(
+        "the job log",
+        &o.stdout,
+        &format!("- target: `{OLD_DIGEST}`"),
+    );
+    let o = job.run(
+        "resolve-rollback.sh",
+        &[],
+        &[("TARGET_ENV", "production"), ("TARGET", "nope")],
+    );
+    assert!(!o.success);
+    assert_eq!(
+        o.stderr,
+        "ERROR: target must be previous, a commit SHA or sha256:<64 hex>\n"
+    );
+    assert!(!o.stdout.contains("::"), "{}", o.stdout);
+}
+
+const ABORT_PATCH: &str = r#"-n checkout-production patch rollouts.argoproj.io/checkout --subresource=status --type=merge --patch {"status":{"abort":true}}"#;
+
+fn run_abort(platform: Platform, strategy: &str, status: Option<&str>) -> Option<Run> {
+    let tree = tree_with("default", &[("rollout", strategy)]);
+    let job = Job::new(platform, &tree)?;
+    if let Some(status) = status {
+        job.fixture("rollout-1.json", &rollout(strategy, "production", status));
+    }
+    check_fixtures(&job);
+    Some(job.run(
+        "abort-rollout.sh",
+        &[],
+        &[("APP", APP), ("TARGET_ENV", "production")],
+    ))
+}
+
+#[test]
+fn abort_rollout_aborts_an_update_in_progress() {
+    // A canary paused at its first step, and a blue-green preview waiting for promotion.
+    for (strategy, status) in [
+        (
+            "canary",
+            format!(
+                r#"{{"phase": "Paused", "message": "CanaryPauseStep", "currentPodHash": "{NEW_HASH}",
+                "stableRS": "{OLD_HASH}", "currentStepIndex": 1}}"#
+            ),
+        ),
+        (
+            "blue-green",
+            format!(
+                r#"{{"phase": "Paused", "message": "BlueGreenPause", "currentPodHash": "{NEW_HASH}",
+                "stableRS": "{OLD_HASH}", "blueGreen": {{"activeSelector": "{OLD_HASH}", "previewSelector": "{NEW_HASH}"}}}}"#
+            ),
+        ),
+    ] {
+        let Some(o) = run_abort(Platform::Github, strategy, Some(&status)) else {
+            return;
+        };
+        assert!(o.success, "{strategy}");
+        assert_eq!(
+            o.calls,
+            [
+                "-n checkout-production get rollouts.argoproj.io/checkout -o json",
+                ABORT_PATCH
+            ],
+            "{strategy}"
+        );
+        assert_eq!(
+            o.stdout,
+            format!(
+                "::notice::checkout-production/checkout: aborted the update to ReplicaSet {NEW_HASH} (phase Paused); the stable ReplicaSet {OLD_HASH} takes all traffic back.\n"
+            )
+        );
+        assert_has(
+            "the step summary",
+            &o.summary,
+            "Aborted the update of checkout-production/checkout",
+        );
+    }
+    // Progressing counts too, on GitLab as well.
+    let status = format!(
+        r#"{{"phase": "Progressing", "currentPodHash": "{NEW_HASH}", "stableRS": "{OLD_HASH}"}}"#
+    );
+    let Some(o) = run_abort(Platform::Gitlab, "canary", Some(&status)) else {
+        return;
+    };
+    assert!(o.success);
+    assert_eq!(o.calls.last().map(String::as_str), Some(ABORT_PATCH));
+    assert_has(
+        "the job log",
+        &o.stdout,
+        "NOTICE: checkout-production/checkout: aborted the update",
+    );
+}
+
+#[test]
+fn abort_rollout_leaves_a_settled_rollout_alone() {
+    for (status, said) in [
+        (
+            format!(
+                r#"{{"phase": "Healthy", "currentPodHash": "{OLD_HASH}", "stableRS": "{OLD_HASH}"}}"#
+            ),
+            format!(
+                "no update in progress (phase Healthy, current {OLD_HASH}, stable {OLD_HASH}); nothing to abort."
+            ),
+        ),
+        (
+            format!(
+                r#"{{"phase": "Degraded", "abort": true, "currentPodHash": "{NEW_HASH}", "stableRS": "{OLD_HASH}"}}"#
+            ),
+            format!("the update to ReplicaSet {NEW_HASH} is already aborted (phase Degraded)"),
+        ),
+        (
+            format!(
+                r#"{{"phase": "Degraded", "currentPodHash": "{NEW_HASH}", "stableRS": "{OLD_HASH}"}}"#
+            ),
+            format!(
+                "no update in progress (phase Degraded, current {NEW_HASH}, stable {OLD_HASH})"
+            ),
+        ),
+    ] {
+        let Some(o) = run_abort(Platform::Github, "canary", Some(&status)) else {
+            return;
+        };
+        assert!(o.success, "{status}");
+        assert!(
+            !o.calls.iter().any(|c| c.contains(" patch ")),
+            "{:?}",
+            o.calls
+        );
+        assert_has(
+            "output",
+            &o.stdout,
+            &format!("checkout-production/checkout: {said}"),
+        );
+        assert_eq!(o.summary, "");
+    }
+    // An unreadable Rollout does not stop the rollback in Git.
+    let Some(o) = run_abort(Platform::Github, "canary", None) else {
+        return;
+    };
+    assert!(o.success, "the rollback goes on");
+    assert_eq!(o.calls.len(), 1, "{:?}", o.calls);
+    assert_has(
+        "output",
+        &o.stdout,
+        "::notice::could not read Rollout checkout-production/checkout",
+    );
+}
+
+/// wait-for-sync.sh: done once the Deployment has the digest; superseded when main's overlay (read
+/// with git fetch) no longer has it.
+#[test]
+fn wait_for_sync_applied_or_superseded() {
+    let tree = tree_with("default", &[]);
+    let env = [
+        ("APP", APP),
+        ("TARGET_ENV", "staging"),
+        ("DIGEST", DIGEST),
+        ("SYNC_TIMEOUT_SECONDS", "900"),
+        ("GIT_PUSH_TOKEN", "not-a-real-token"),
+    ];
+    // GitHub: main has the digest; the second read of the Deployment shows it applied.
+    let Some(job) = Job::new(Platform::Github, &tree) else {
+        return;
+    };
+    let job = job.with_origin();
+    job.push_to_origin("deploy(staging)", |seed| {
+        set_digest(seed, "staging", DIGEST)
+    });
+    job.fixture(
+        "deployment-images",
+        &format!("{IMAGE}@{OLD_DIGEST}\n{IMAGE}@{DIGEST}\n"),
+    );
+    let o = job.run("wait-for-sync.sh", &[], &env);
+    assert!(o.success);
+    assert_eq!(o.output("superseded"), Some("false"));
+    assert_eq!(o.stdout, format!("Argo CD applied {IMAGE}@{DIGEST}\n"));
+    assert_eq!(o.sleeps, ["20"]);
+
+    // GitLab: a newer deploy replaced the digest on main before it was applied.
+    let Some(job) = Job::new(Platform::Gitlab, &tree) else {
+        return;
+    };
+    let job = job.with_origin();
+    job.push_to_origin("deploy(staging)", |seed| {
+        set_digest(seed, "staging", NEWER_DIGEST)
+    });
+    job.fixture("deployment-images", &format!("{IMAGE}@{OLD_DIGEST}\n"));
+    let o = job.run("wait-for-sync.sh", &[], &env);
+    assert!(o.success, "a superseded deploy is not a failure");
+    assert_eq!(
+        std::fs::read_to_string(job.work.join("ci-outputs.env")).unwrap(),
+        "superseded=true\n"
+    );
+    assert_eq!(
+        o.stdout,
+        format!(
+            "NOTICE: deploy/kubernetes/overlays/staging/kustomization.yaml on main no longer references {DIGEST}: a newer deploy replaced it.\n"
+        )
+    );
+    assert!(o.sleeps.is_empty());
+}
+
+/// verify-signature.sh accepts only the pipeline on main as the signer, per platform.
+#[test]
+fn verify_signature_names_the_signer() {
+    let tree = tree_with("default", &[]);
+    for (platform, issuer, identity) in [
+        (
+            Platform::Github,
+            "https://token.actions.githubusercontent.com",
+            "https://github.com/acme/checkout/.github/workflows/ci.yml@refs/heads/main",
+        ),
+        (
+            Platform::Gitlab,
+            "https://gitlab.example.com",
+            "https://gitlab.example.com/acme/checkout//.gitlab-ci.yml@refs/heads/main",
+        ),
+    ] {
+        let Some(job) = Job::new(platform, &tree) else {
+            return;
+        };
+        let o = job.run(
+            "verify-signature.sh",
+            &[],
+            &[("IMAGE", IMAGE), ("DIGEST", DIGEST)],
+        );
+        assert!(o.success, "{platform:?}");
+        assert_eq!(
+            o.stdout,
+            format!("Signature verified for {IMAGE}@{DIGEST}\n")
+        );
+        let args = std::fs::read_to_string(job.fake.join("cosign-args")).unwrap();
+        assert_eq!(
+            args,
+            format!(
+                "verify\n--certificate-oidc-issuer\n{issuer}\n--certificate-identity\n{identity}\n{IMAGE}@{DIGEST}\n"
+            ),
+            "{platform:?}"
+        );
+    }
 }
