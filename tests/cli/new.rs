@@ -366,6 +366,7 @@ fn ghcr_is_refused_with_gitlab_and_the_default_registry_follows_cloud_and_ci() {
         answers.contains("registry = \"gar\"") && answers.contains("ci = \"gitlab\""),
         "{answers}"
     );
+    assert!(ctx.path("svc/.gitlab-ci.yml").is_file());
     assert!(!ctx.path("svc/.github").exists());
 }
 
