@@ -51,6 +51,33 @@ const EXPECTED_SKIPS: &[(&str, &[(&str, usize)])] = &[
         &[("checkov.io/skip", 2), ("checkov:skip=", 12)],
     ),
     ("azure-dockerhub", AZURE_SKIPS),
+    // GitLab CI: the same less the GitHub rollback workflow's (its pipeline passes every check),
+    // plus one shellcheck note per rollback job: `digest` comes from the resolve job's dotenv
+    // report, which shellcheck cannot see.
+    (
+        "gitlab-aws-ecr",
+        &[
+            ("checkov.io/skip", 2),
+            ("checkov:skip=", 4),
+            ("shellcheck disable=", 3),
+        ],
+    ),
+    (
+        "gitlab-gcp-gar",
+        &[
+            ("checkov.io/skip", 2),
+            ("checkov:skip=", 1),
+            ("shellcheck disable=", 3),
+        ],
+    ),
+    (
+        "gitlab-azure-dockerhub",
+        &[
+            ("checkov.io/skip", 2),
+            ("checkov:skip=", 7),
+            ("shellcheck disable=", 3),
+        ],
+    ),
 ];
 const SHARED_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 5)];
 const GCP_SKIPS: &[(&str, usize)] = &[("checkov.io/skip", 2), ("checkov:skip=", 2)];
