@@ -112,6 +112,10 @@ const RULES: &[Rule] = &[
     },
     // The rollback's abort of an Argo Rollouts update in progress (ci/ itself renders for every CI).
     Rule {
+        pattern: "ci/azure-identity.sh",
+        when: |a| a.cloud == Cloud::Azure,
+    },
+    Rule {
         pattern: "ci/abort-rollout.sh",
         when: |a| a.rollout != Rollout::Rolling,
     },

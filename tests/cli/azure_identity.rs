@@ -1,18 +1,18 @@
-//! Behaviour of the Azure deploy step "Azure identity IDs into the overlay": its script is taken
-//! out of the rendered ci.yml and run with a fake `az`, in a copy of the scaffold's overlays. It
-//! must write the two IDs Azure assigned into `azure-identity.env`, and the overlay built by
-//! kustomize must then carry them in the ServiceAccount annotation and the RoleBinding subjects.
-//! An identity that cannot be read fails the step and leaves the file as it was.
+//! Behaviour of the Azure deploy step "Azure identity IDs into the overlay", the scaffold's
+//! `ci/azure-identity.sh`, which the GitHub workflow and the GitLab pipeline both run: it is run
+//! with a fake `az`, in a copy of the scaffold's overlays and scripts. It must write the two IDs
+//! Azure assigned into `azure-identity.env`, and the overlay built by kustomize must then carry
+//! them in the ServiceAccount annotation and the RoleBinding subjects. An identity that cannot be
+//! read fails the step and leaves the file as it was.
 
 use std::process::Command;
 
 use assert_fs::TempDir;
 
-use crate::ci_verify::{run_script, write_exe};
+use crate::ci_verify::write_exe;
 use crate::snapshots::tree_with;
 use crate::validators::tool;
 
-const STEP: &str = "Azure identity IDs into the overlay";
 const CLIENT_ID: &str = "3c1f9a5e-7b2d-4e8f-a6c4-0d9e8f7a6b5c";
 const PRINCIPAL_ID: &str = "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5f6e";
 const ZERO: &str = "00000000-0000-0000-0000-000000000000";
@@ -47,9 +47,11 @@ struct Run {
 fn run(missing: bool) -> Option<Run> {
     let bash = tool("bash")?;
     let tree = tree_with("default", &[("cloud", "azure"), ("registry", "acr")]);
-    let workflow = String::from_utf8(tree[".github/workflows/ci.yml"].clone()).unwrap();
     let dir = TempDir::new().unwrap();
-    for (path, bytes) in tree.iter().filter(|(p, _)| p.starts_with("deploy/")) {
+    for (path, bytes) in tree
+        .iter()
+        .filter(|(p, _)| p.starts_with("deploy/") || p.starts_with("ci/"))
+    {
         let dest = dir.path().join(path);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::write(dest, bytes).unwrap();
@@ -59,17 +61,15 @@ fn run(missing: bool) -> Option<Run> {
     std::fs::create_dir(&fake).unwrap();
     std::fs::create_dir(&bin).unwrap();
     write_exe(&bin.join("az"), FAKE_AZ);
-    let script = dir.path().join("step.sh");
-    std::fs::write(&script, run_script(&workflow, STEP)).unwrap();
     let path = std::env::join_paths(
         std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )
     .unwrap();
     let mut cmd = Command::new(bash);
-    cmd.arg("-e")
-        .arg(&script)
+    cmd.arg("ci/azure-identity.sh")
         .current_dir(dir.path())
         .env_clear()
+        .env("GITHUB_ACTIONS", "true")
         .env("PATH", path)
         .env("HOME", dir.path())
         .env("FAKE", &fake)
@@ -92,6 +92,28 @@ fn run(missing: bool) -> Option<Run> {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         dir,
     })
+}
+
+/// Both CI systems run the script in their deploy jobs, and it exists only on Azure.
+#[test]
+fn both_pipelines_run_the_script_on_azure_only() {
+    let azure = [("cloud", "azure"), ("registry", "acr")];
+    let github = tree_with("default", &azure);
+    let workflow = String::from_utf8(github[".github/workflows/ci.yml"].clone()).unwrap();
+    assert!(
+        workflow.contains("      - name: Azure identity IDs into the overlay\n        run: bash ci/azure-identity.sh\n"),
+        "ci.yml does not run ci/azure-identity.sh"
+    );
+    let gitlab = tree_with("default", &[azure[0], azure[1], ("ci", "gitlab")]);
+    let delivery = String::from_utf8(gitlab[".gitlab/ci/delivery.yml"].clone()).unwrap();
+    assert!(
+        delivery.contains("    - bash ci/azure-identity.sh\n"),
+        "delivery.yml does not run ci/azure-identity.sh"
+    );
+    assert!(
+        github.contains_key("ci/azure-identity.sh") && gitlab.contains_key("ci/azure-identity.sh")
+    );
+    assert!(!tree_with("default", &[]).contains_key("ci/azure-identity.sh"));
 }
 
 #[test]

@@ -110,33 +110,6 @@ printf '%s\n' "$@" > "$FAKE/cosign-args"
 [[ "$1" == verify ]]
 "#;
 
-/// The step's name and its `run: |` script, dedented. Fails when the step, its `run: |` block or
-/// GitHub's default shell (no `shell:` in the step, no `defaults:` in the workflow) is not there.
-pub(crate) fn run_script(workflow: &str, step: &str) -> String {
-    let (key, body) = step_body(workflow, step);
-    assert!(
-        !body
-            .iter()
-            .any(|l| indent(l) == key && l.trim_start().starts_with("shell:"))
-            && !workflow.lines().any(|l| l.starts_with("defaults:")),
-        "step `{step}`: this test runs it with GitHub's default shell, but it sets one"
-    );
-    let run = body
-        .iter()
-        .position(|l| indent(l) == key && l.trim_start() == "run: |")
-        .unwrap_or_else(|| panic!("step `{step}` has no `run: |` block"));
-    let script: Vec<&str> = body[run + 1..]
-        .iter()
-        .take_while(|l| l.trim().is_empty() || indent(l) > key)
-        .map(|l| l.get(key + 2..).unwrap_or(""))
-        .collect();
-    assert!(
-        script.iter().any(|l| !l.trim().is_empty()),
-        "step `{step}`: empty `run: |` block"
-    );
-    script.join("\n") + "\n"
-}
-
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
