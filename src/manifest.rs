@@ -112,14 +112,15 @@ const RULES: &[Rule] = &[
     },
     // The rollback's abort of an Argo Rollouts update in progress (ci/ itself renders for every CI).
     Rule {
-        pattern: "ci/azure-identity.sh",
-        when: |a| a.cloud == Cloud::Azure,
-    },
-    Rule {
         pattern: "ci/abort-rollout.sh",
         when: |a| a.rollout != Rollout::Rolling,
     },
-    // Cloud: its Terraform (a variant directory, written as terraform/) and its secret sync.
+    // Cloud: its Terraform (a variant directory, written as terraform/) and its secret sync; on
+    // Azure, the deploy script that writes the identity IDs into the overlay.
+    Rule {
+        pattern: "ci/azure-identity.sh",
+        when: |a| a.cloud == Cloud::Azure,
+    },
     Rule {
         pattern: "terraform@aws/",
         when: |a| a.cloud == Cloud::Aws,
