@@ -142,7 +142,7 @@ pub const FIELDS: &[Field] = &[
     Field {
         key: "slo_target",
         prompt: "Availability SLO (%)",
-        help: "the share of good requests over 30 days, from 90 to 99.999, e.g. 99.9",
+        help: "the share of good requests over 30 days, from 95 to 99.999, e.g. 99.9",
         kind: Kind::Text,
     },
 ];
@@ -500,10 +500,12 @@ fn check_org(value: &str) -> Result<(), String> {
 }
 
 fn check_slo(value: &str) -> Result<f64, String> {
-    let shape = "a percentage from 90 to 99.999 with at most three decimals, e.g. 99.9";
+    // Below 95 the error budget passes 5% and a fast burn (14.4x the budget over an hour) needs
+    // most requests to fail: the page alert would fire late or never.
+    let shape = "a percentage from 95 to 99.999 with at most three decimals, e.g. 99.9";
     let decimals = value.split_once('.').map_or(0, |(_, d)| d.len());
     match value.parse::<f64>() {
-        Ok(v) if (90.0..=99.999).contains(&v) && decimals <= 3 && v.is_finite() => Ok(v),
+        Ok(v) if (95.0..=99.999).contains(&v) && decimals <= 3 && v.is_finite() => Ok(v),
         _ => Err(shape.into()),
     }
 }

@@ -115,6 +115,15 @@ const RULES: &[Rule] = &[
         pattern: "ci/abort-rollout.sh",
         when: |a| a.rollout != Rollout::Rolling,
     },
+    // The Argo Rollouts alerts' runbooks (the alerts exist only with a Rollout).
+    Rule {
+        pattern: "docs/runbooks/RolloutAborted.md",
+        when: |a| a.rollout != Rollout::Rolling,
+    },
+    Rule {
+        pattern: "docs/runbooks/RolloutDegraded.md",
+        when: |a| a.rollout != Rollout::Rolling,
+    },
     // Cloud: its Terraform (a variant directory, written as terraform/) and its secret sync; on
     // Azure, the deploy script that writes the identity IDs into the overlay.
     Rule {

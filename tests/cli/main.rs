@@ -1,5 +1,6 @@
 //! The one integration test binary: drives the real `infra-new` in temp dirs.
 
+mod alerts;
 mod azure_identity;
 mod ci_verify;
 mod new;

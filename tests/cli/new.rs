@@ -208,8 +208,9 @@ fn bad_input_exits_2_names_the_key_and_writes_nothing() {
         (&["--port", "80"], &["`port`", "1024 to 65535"]),
         (&["--port", "http"], &["`port`"]),
         (&["--region", "mars-north-1x"], &["`region`", "AWS region"]),
-        (&["--slo-target", "100"], &["`slo_target`", "90 to 99.999"]),
+        (&["--slo-target", "100"], &["`slo_target`", "95 to 99.999"]),
         (&["--slo-target", "99.99999"], &["`slo_target`"]),
+        (&["--slo-target", "94.9"], &["`slo_target`", "95 to 99.999"]),
         (
             &["--set", "colour=blue"],
             &["`colour`", "valid keys: name, language"],

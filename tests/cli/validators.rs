@@ -676,43 +676,6 @@ fn promtool_rules_and_unit_tests() {
 }
 
 #[test]
-fn every_alert_has_a_runbook_and_every_runbook_an_alert() {
-    for s in scaffolds() {
-        let rules = String::from_utf8(s.tree["monitoring/prometheus/rules.yaml"].clone()).unwrap();
-        let mut alerts: Vec<String> = rules
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("- alert: "))
-            .map(|a| a.trim().trim_matches('"').to_string())
-            .collect();
-        alerts.sort();
-        alerts.dedup();
-        let mut runbooks: Vec<String> = s
-            .files_with(|p| p.starts_with("docs/runbooks/") && p.ends_with(".md"))
-            .into_iter()
-            .map(|p| {
-                p.trim_start_matches("docs/runbooks/")
-                    .trim_end_matches(".md")
-                    .to_string()
-            })
-            .filter(|n| n != "README")
-            .collect();
-        runbooks.sort();
-        assert!(!alerts.is_empty());
-        assert_eq!(
-            alerts, runbooks,
-            "alerts and runbooks differ in preset `{}`",
-            s.name
-        );
-        for a in &alerts {
-            assert!(
-                rules.contains(&format!("docs/runbooks/{a}.md")),
-                "{a} has no runbook_url to its runbook"
-            );
-        }
-    }
-}
-
-#[test]
 fn terraform_fmt() {
     let Some(terraform) = which("terraform") else {
         eprintln!(
