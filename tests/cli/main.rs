@@ -2,6 +2,7 @@
 
 mod azure_identity;
 mod ci_verify;
+mod dashboard;
 mod new;
 mod pipelines;
 mod presets;
