@@ -3,6 +3,7 @@
 mod alerts;
 mod azure_identity;
 mod ci_verify;
+mod dashboard;
 mod new;
 mod pipelines;
 mod presets;
