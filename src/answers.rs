@@ -23,6 +23,8 @@ pub enum Origin {
     Flag,
     Wizard,
     Default,
+    /// Read from the repository being adopted (the language from its build manifest).
+    Detected(String),
 }
 
 impl fmt::Display for Origin {
@@ -33,6 +35,7 @@ impl fmt::Display for Origin {
             Origin::Flag => f.write_str("command line"),
             Origin::Wizard => f.write_str("wizard"),
             Origin::Default => f.write_str("default"),
+            Origin::Detected(file) => write!(f, "detected from `{file}`"),
         }
     }
 }

@@ -15,7 +15,8 @@ use crate::options::{Choice, Ci, Cloud, Gitops, Language, Registry, Rollout};
 use crate::plan::{Action, Entry, Plan};
 use crate::presets;
 use crate::prompt::Wizard;
-use crate::render::{self, VERSION};
+use crate::render::{self, Kind, VERSION};
+use crate::upgrade::{self, ANSWERS_FILE, LastRender, Messages, Workspace};
 
 /// Scaffold a production-ready service repository: a runnable service, a multi-stage Dockerfile,
 /// Kustomize base and overlays, GitOps manifests, Terraform with remote state, a CI/CD pipeline,
@@ -35,6 +36,22 @@ pub enum Command {
     /// the one before; the wizard asks for whatever is still missing. Without a terminal on stdin,
     /// or with `--non-interactive`, nothing is asked and missing answers are an error.
     New(Box<NewArgs>),
+    /// Bring a scaffold up to this version's templates, or change its answers, keeping every edit.
+    ///
+    /// Renders the scaffold again from `.infra-new.toml` (with `--set` changes) and merges the
+    /// render into the current branch with git's three-way merge: its base is the render the
+    /// branch last merged, stored in the history. Edits the team made are kept; where they meet
+    /// a template change, the files get ordinary git conflicts (exit code 1): resolve them,
+    /// `git add` and `git commit`, or undo with `--abort`. The work tree must be clean.
+    Upgrade(Box<UpgradeArgs>),
+    /// Add the infrastructure to an existing repository with its own code.
+    ///
+    /// The language is detected from the build manifest (package.json, pyproject.toml or
+    /// requirements.txt, go.mod, Cargo.toml, pom.xml or build.gradle); the other answers come as
+    /// for `new`. The service skeleton is left out. A file that already exists with other
+    /// contents is never overwritten: it becomes a git conflict to resolve. Later, `infra-new
+    /// upgrade` keeps the repository up to date.
+    Init(Box<InitArgs>),
     /// List the embedded presets, or print one.
     Presets {
         #[command(subcommand)]
@@ -78,6 +95,28 @@ pub struct NewArgs {
     /// name is the default service name.
     pub path: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub answers: AnswerArgs,
+
+    /// Print the plan (every file, new or unchanged, and its size) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With `--dry-run`, print the contents as a unified diff.
+    #[arg(long, requires = "dry_run")]
+    pub diff: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Do not create a git repository and its first commit.
+    #[arg(long)]
+    pub no_git: bool,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+}
+
+/// Where answers come from, for `new` and `init`.
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
     /// Service name: a DNS-1123 label that is also a valid image name.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -131,24 +170,67 @@ pub struct NewArgs {
     /// Never ask: a missing or invalid answer is an error (also when stdin is not a terminal).
     #[arg(long)]
     pub non_interactive: bool,
-    /// Print the plan (every file, new or unchanged, and its size) and write nothing.
-    #[arg(long)]
+}
+
+/// A template set other than the embedded one: for tests of upgrades, hidden from help.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub template_dir: Option<PathBuf>,
+}
+
+impl TemplateArgs {
+    fn renderer(&self) -> Result<render::Renderer, Error> {
+        match &self.template_dir {
+            Some(dir) => render::Renderer::from_dir(dir),
+            None => render::Renderer::embedded(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The scaffold's repository (any directory inside it) [default: the current directory].
+    pub path: Option<PathBuf>,
+    /// Change an answer; repeatable (e.g. `--set rollout=canary`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print what would happen to each file, and write nothing. Exit code 1 when the upgrade
+    /// would leave conflicts.
+    #[arg(long, conflicts_with = "abort")]
     pub dry_run: bool,
-    /// With `--dry-run`, print the contents as a unified diff.
-    #[arg(long, requires = "dry_run")]
-    pub diff: bool,
+    /// Undo an upgrade that stopped at conflicts: back to exactly the state before it.
+    #[arg(long, conflicts_with = "set")]
+    pub abort: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Do not create a git repository and its first commit.
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository to adopt (any directory inside it) [default: the current directory].
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub answers: AnswerArgs,
+    /// Print what would happen to each file, and write nothing.
     #[arg(long)]
-    pub no_git: bool,
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
 }
 
 /// Runs a parsed command line; returns the exit code for success paths.
 pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
     match cli.command {
         Command::New(args) => new(*args, out),
+        Command::Upgrade(args) => upgrade_cmd(*args, out),
+        Command::Init(args) => init_cmd(*args, out),
         Command::Presets { action } => presets_cmd(action.unwrap_or(PresetsAction::List), out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "infra-new", out);
@@ -179,9 +261,26 @@ fn presets_cmd(action: PresetsAction, out: &mut dyn Write) -> Result<i32, Error>
     Ok(exit::OK)
 }
 
+/// `--set KEY=VALUE` pairs, over what `raw` holds.
+fn set_pairs(
+    raw: &mut RawAnswers,
+    pairs: &[String],
+    problems: &mut Vec<Problem>,
+) -> Result<(), Error> {
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::BadSet(pair.clone()))?;
+        if let Err(p) = raw.set(key.trim(), value, Origin::Flag) {
+            problems.push(p);
+        }
+    }
+    Ok(())
+}
+
 /// Layers the answer sources in precedence order: preset < answers file < `--set` < flags. Bad
 /// keys and values are returned as problems so that one error can list them with the rest.
-fn gather(args: &NewArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
+fn gather(args: &AnswerArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
     let mut raw = RawAnswers::default();
     let mut problems = Vec::new();
     if let Some(spec) = &args.preset {
@@ -201,14 +300,7 @@ fn gather(args: &NewArgs) -> Result<(RawAnswers, Vec<Problem>), Error> {
             Err(p) => problems.extend(p),
         }
     }
-    for pair in &args.set {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::BadSet(pair.clone()))?;
-        if let Err(p) = raw.set(key.trim(), value, Origin::Flag) {
-            problems.push(p);
-        }
-    }
+    set_pairs(&mut raw, &args.set, &mut problems)?;
     let flags = [
         ("name", &args.name),
         ("language", &args.language),
@@ -254,18 +346,18 @@ struct FileDiff {
 }
 
 fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    let (raw, earlier) = gather(&args)?;
+    let (raw, earlier) = gather(&args.answers)?;
     // Refuse a full target before asking anything.
     if let Some(path) = &args.path {
         Plan::for_new(path, Default::default())?;
     }
-    let interactive = !args.non_interactive && std::io::stdin().is_terminal();
+    let interactive = !args.answers.non_interactive && std::io::stdin().is_terminal();
     let mut wizard = Wizard;
     let answers = answers::resolve(
         &raw,
         &mut Resolve {
             dir_name: args.path.as_deref().and_then(answers::dir_name),
-            take_defaults: args.yes,
+            take_defaults: args.answers.yes,
             prompter: if interactive { Some(&mut wizard) } else { None },
             earlier,
         },
@@ -274,7 +366,7 @@ fn new(args: NewArgs, out: &mut dyn Write) -> Result<i32, Error> {
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from(&answers.name));
-    let plan = Plan::for_new(&target, render::render(&answers)?)?;
+    let plan = Plan::for_new(&target, args.templates.renderer()?.render(&answers)?)?;
 
     if args.dry_run {
         let diffs = if args.diff { Some(diffs(&plan)?) } else { None };
@@ -316,10 +408,10 @@ fn commit_message(a: &Answers) -> String {
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    format!(
-        "Scaffold {} with infra-new {VERSION}\n\nAnswers: {}\n",
-        a.name,
-        answers.join(" ")
+    upgrade::render_message(
+        &format!("Scaffold {} with infra-new {VERSION}", a.name),
+        &format!("Answers: {}", answers.join(" ")),
+        VERSION,
     )
 }
 
@@ -415,4 +507,280 @@ fn print_created(out: &mut dyn Write, plan: &Plan, applied: &apply::Applied) {
         out,
         "\nNext steps:\n  cd {shown}\n  make test                   # the service's unit tests\n  docker compose up --build  # the image, run as the cluster runs it\n  less README.md             # deploy, promote, roll back; runbooks in docs/runbooks/"
     );
+}
+
+fn upgrade_cmd(args: UpgradeArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let dir = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if args.abort {
+        upgrade::abort(&dir)?;
+        let _ = writeln!(
+            out,
+            "Upgrade aborted: the files, the index and HEAD are as they were before it."
+        );
+        return Ok(exit::OK);
+    }
+    let ws = Workspace::open(&dir)?;
+    let last = ws.last_render()?.ok_or(Error::NoRender {
+        shallow: ws.is_shallow(),
+    })?;
+    let recorded = ws.head_file(ANSWERS_FILE)?.ok_or(Error::NoAnswersFile)?;
+    let recorded = String::from_utf8_lossy(&recorded).into_owned();
+    let mut problems = Vec::new();
+    let mut raw = RawAnswers::from_toml(&recorded, Origin::File(ANSWERS_FILE.into()))
+        .map_err(Error::InvalidAnswers)?;
+    set_pairs(&mut raw, &args.set, &mut problems)?;
+    let interactive = std::io::stdin().is_terminal();
+    let mut wizard = Wizard;
+    // Answers added by a newer version take their defaults, as with `--yes`.
+    let answers = answers::resolve(
+        &raw,
+        &mut Resolve {
+            dir_name: None,
+            take_defaults: true,
+            prompter: if interactive { Some(&mut wizard) } else { None },
+            earlier: problems,
+        },
+    )?;
+    let tree = args
+        .templates
+        .renderer()?
+        .render_kind(&answers, upgrade::recorded_kind(&recorded))?;
+    let messages = merge_messages(&answers, Some(&last), &args.set);
+    merge_and_report(
+        &ws,
+        Some(&last),
+        &tree,
+        &answers,
+        &messages,
+        args.dry_run,
+        args.format,
+        out,
+    )
+}
+
+fn init_cmd(args: InitArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let dir = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let ws = Workspace::open(&dir)?;
+    if ws.last_render()?.is_some() {
+        return Err(Error::AlreadyAdopted);
+    }
+    let (given, earlier) = gather(&args.answers)?;
+    // A scaffold made with --no-git and committed later brings its answers and its skeleton;
+    // any other repository has its own code, and the language is told by its build manifest.
+    let (mut raw, kind) = match ws.head_file(ANSWERS_FILE)? {
+        Some(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let raw = RawAnswers::from_toml(&text, Origin::File(ANSWERS_FILE.into()))
+                .map_err(Error::InvalidAnswers)?;
+            (raw, upgrade::recorded_kind(&text))
+        }
+        None => {
+            let mut raw = RawAnswers::default();
+            if let Some((language, file)) = upgrade::detect_language(&ws)? {
+                raw.set("language", language.id(), Origin::Detected(file.into()))
+                    .expect("language is a field");
+            }
+            (raw, Kind::Adopted)
+        }
+    };
+    raw.overlay(given);
+    let interactive = !args.answers.non_interactive && std::io::stdin().is_terminal();
+    let mut wizard = Wizard;
+    let answers = answers::resolve(
+        &raw,
+        &mut Resolve {
+            dir_name: answers::dir_name(ws.root()),
+            take_defaults: args.answers.yes,
+            prompter: if interactive { Some(&mut wizard) } else { None },
+            earlier,
+        },
+    )?;
+    let tree = args.templates.renderer()?.render_kind(&answers, kind)?;
+    let messages = merge_messages(&answers, None, &[]);
+    merge_and_report(
+        &ws,
+        None,
+        &tree,
+        &answers,
+        &messages,
+        args.dry_run,
+        args.format,
+        out,
+    )
+}
+
+/// The render commit's and the merge's messages, and the conflict labels.
+fn merge_messages(a: &Answers, last: Option<&LastRender>, set: &[String]) -> Messages {
+    let pairs: Vec<String> = a
+        .to_pairs()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let (subject, merge) = match last {
+        Some(l) if set.is_empty() => (
+            format!("Render {} with infra-new {VERSION}", a.name),
+            format!(
+                "Upgrade {} from infra-new {} to {VERSION}\n",
+                a.name, l.version
+            ),
+        ),
+        Some(_) => (
+            format!("Render {} with infra-new {VERSION}", a.name),
+            format!(
+                "Reconfigure {} with infra-new {VERSION}: {}\n",
+                a.name,
+                set.join(" ")
+            ),
+        ),
+        None => (
+            format!(
+                "Render the infrastructure of {} with infra-new {VERSION}",
+                a.name
+            ),
+            format!("Adopt infra-new {VERSION} for {}\n", a.name),
+        ),
+    };
+    Messages {
+        render: upgrade::render_message(
+            &subject,
+            &format!(
+                "Exactly what infra-new rendered: the base of the next `infra-new upgrade`.\n\nAnswers: {}",
+                pairs.join(" ")
+            ),
+            VERSION,
+        ),
+        merge,
+        base_label: match last {
+            Some(l) => format!("infra-new {} (last render)", l.version),
+            None => "nothing (adopted)".into(),
+        },
+        render_label: format!("infra-new {VERSION}"),
+    }
+}
+
+#[derive(Serialize)]
+struct UpgradeReport<'a> {
+    root: String,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_version: Option<&'a str>,
+    to_version: &'static str,
+    up_to_date: bool,
+    answers: &'a Answers,
+    files: Vec<&'a Entry>,
+    conflicts: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    render: Option<&'a str>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn merge_and_report(
+    ws: &Workspace,
+    last: Option<&LastRender>,
+    tree: &render::Tree,
+    answers: &Answers,
+    messages: &Messages,
+    dry_run: bool,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    let (upgrade, outcome) = ws.merge(last, tree, (!dry_run).then_some(messages))?;
+    let changed: Vec<&Entry> = upgrade
+        .plan
+        .entries
+        .iter()
+        .filter(|e| e.action != Action::Unchanged)
+        .collect();
+    match format {
+        Format::Json => print_json(
+            out,
+            &UpgradeReport {
+                root: ws.root().display().to_string(),
+                dry_run,
+                from_version: last.map(|l| l.version.as_str()),
+                to_version: VERSION,
+                up_to_date: upgrade.up_to_date,
+                answers,
+                files: changed.clone(),
+                conflicts: &upgrade.conflicts,
+                commit: outcome.as_ref().and_then(|o| o.commit.as_deref()),
+                render: outcome.as_ref().map(|o| o.render.as_str()),
+            },
+        ),
+        Format::Human => {
+            if upgrade.up_to_date {
+                let _ = writeln!(
+                    out,
+                    "Already up to date: infra-new {VERSION} renders exactly what the branch last merged. Nothing to do."
+                );
+            } else {
+                let what = match last {
+                    Some(l) => format!("from infra-new {} to {VERSION}", l.version),
+                    None => format!("adopting infra-new {VERSION}"),
+                };
+                let _ = writeln!(
+                    out,
+                    "{} `{}` {what}{}",
+                    if last.is_some() {
+                        "Upgrade of"
+                    } else {
+                        "Init of"
+                    },
+                    ws.root().display(),
+                    if dry_run {
+                        " (dry run: nothing is written)"
+                    } else {
+                        ""
+                    }
+                );
+                for e in &changed {
+                    let _ = writeln!(out, "  {:<12} {}", e.action.as_str(), e.path);
+                }
+                let count = |a: Action| {
+                    upgrade
+                        .plan
+                        .entries
+                        .iter()
+                        .filter(|e| e.action == a)
+                        .count()
+                };
+                let _ = writeln!(
+                    out,
+                    "{} new, {} updated, {} merged with your edits, {} conflicts, {} removed, {} kept deleted, {} unchanged",
+                    count(Action::Create),
+                    count(Action::Update),
+                    count(Action::Merge),
+                    count(Action::Conflict),
+                    count(Action::Remove),
+                    count(Action::KeepDeleted),
+                    count(Action::Unchanged),
+                );
+                match (&outcome, upgrade.conflicts.is_empty()) {
+                    (Some(o), true) => {
+                        let _ = writeln!(
+                            out,
+                            "Merged as {} (the render is commit {}).",
+                            o.commit.as_deref().map_or("", |c| &c[..12]),
+                            &o.render[..12]
+                        );
+                    }
+                    (Some(_), false) => {
+                        let _ = writeln!(
+                            out,
+                            "{} file(s) have conflicts: resolve them, `git add` them and `git commit`; or undo everything with `infra-new upgrade --abort` (or `git merge --abort`).",
+                            upgrade.conflicts.len()
+                        );
+                    }
+                    (None, _) => {}
+                }
+            }
+        }
+    }
+    Ok(if upgrade.conflicts.is_empty() {
+        exit::OK
+    } else {
+        exit::CONFLICTS
+    })
 }

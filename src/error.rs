@@ -9,6 +9,8 @@ use crate::answers::{Origin, keys};
 pub mod exit {
     /// Success.
     pub const OK: i32 = 0;
+    /// An upgrade or init left conflicts to resolve (or would, in a dry run).
+    pub const CONFLICTS: i32 = 1;
     /// Bad input or usage: nothing was written.
     pub const USAGE: i32 = 2;
     /// The environment failed us (I/O, git): nothing was left half-written.
@@ -124,6 +126,35 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("`{}` is not inside a git repository", .0.display())]
+    NotARepository(PathBuf),
+
+    #[error("the repository at `{}` has no commit yet", .0.display())]
+    NoCommits(PathBuf),
+
+    #[error("a git operation is in progress ({0})")]
+    OperationInProgress(String),
+
+    #[error("the work tree has uncommitted changes:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Dirty(Vec<String>),
+
+    #[error("no infra-new render in the history of HEAD{}", if *.shallow { " (this is a shallow clone)" } else { "" })]
+    NoRender { shallow: bool },
+
+    #[error("this repository already has an infra-new render in its history")]
+    AlreadyAdopted,
+
+    #[error(
+        "`{0}` exists but git does not track it (it is ignored); the upgrade would overwrite it"
+    )]
+    WouldOverwrite(String),
+
+    #[error("no infra-new upgrade is in progress")]
+    NothingToAbort,
+
+    #[error("`.infra-new.toml` is missing at HEAD: it records the answers an upgrade renders with")]
+    NoAnswersFile,
+
     #[error("git: {action}")]
     Git {
         action: &'static str,
@@ -149,7 +180,16 @@ impl Error {
             | Error::TargetNotEmpty(_)
             | Error::TargetNotDirectory(_)
             | Error::BadSet(_)
-            | Error::Cancelled => exit::USAGE,
+            | Error::Cancelled
+            | Error::NotARepository(_)
+            | Error::NoCommits(_)
+            | Error::OperationInProgress(_)
+            | Error::Dirty(_)
+            | Error::NoRender { .. }
+            | Error::AlreadyAdopted
+            | Error::WouldOverwrite(_)
+            | Error::NothingToAbort
+            | Error::NoAnswersFile => exit::USAGE,
             Error::Prompt { .. } | Error::Render { .. } | Error::Io { .. } | Error::Git { .. } => {
                 exit::FAILURE
             }
@@ -168,6 +208,21 @@ impl Error {
             }
             Error::Render { .. } => Some("this is a bug in infra-new's templates: please report it".into()),
             Error::Git { .. } => Some("`--no-git` skips the repository and its first commit".into()),
+            Error::NotARepository(_) => Some(
+                "upgrades merge into git history: run it in the scaffold's repository; for a scaffold made with --no-git, `git init && git add -A && git commit -m scaffold`, then `infra-new init` there".into(),
+            ),
+            Error::NoCommits(_) => Some("commit the files first (`git add -A && git commit`)".into()),
+            Error::OperationInProgress(_) => Some(
+                "finish it (`git commit`) or abort it (`git merge --abort`, `infra-new upgrade --abort`) first".into(),
+            ),
+            Error::Dirty(_) => Some("commit or stash them first (`git stash -u`): nothing was changed".into()),
+            Error::NoRender { shallow: true } => Some("fetch the full history (`git fetch --unshallow`) and run it again".into()),
+            Error::NoRender { shallow: false } => Some(
+                "`infra-new init` adopts the repository: it adds the infrastructure, and files that already exist become conflicts to resolve".into(),
+            ),
+            Error::AlreadyAdopted => Some("use `infra-new upgrade` (with `--set KEY=VALUE` to change an answer)".into()),
+            Error::WouldOverwrite(_) => Some("move it out of the way and run the upgrade again: nothing was changed".into()),
+            Error::NoAnswersFile => Some("restore it from the history (`git log -- .infra-new.toml`) and commit it".into()),
             _ => None,
         }
     }

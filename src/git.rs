@@ -6,7 +6,7 @@ use std::path::Path;
 use std::collections::BTreeMap;
 
 use git2::{
-    IndexEntry, IndexTime, Indexer, Odb, Oid, Repository, RepositoryInitOptions, Signature,
+    IndexEntry, IndexTime, Indexer, Mempack, Odb, Oid, Repository, RepositoryInitOptions, Signature,
 };
 
 use crate::error::Error;
@@ -67,29 +67,11 @@ pub fn init_and_commit(
     let tree = repo
         .find_tree(tree_id)
         .map_err(Error::git("cannot read the tree back"))?;
-    let (signature, fallback_identity) = match repo.signature() {
-        Ok(sig) => (sig, false),
-        Err(_) => (
-            Signature::now(FALLBACK_NAME, FALLBACK_EMAIL)
-                .map_err(Error::git("cannot make a signature"))?,
-            true,
-        ),
-    };
+    let (signature, fallback_identity) = signature(&repo)?;
     let id = repo
         .commit(None, &signature, &signature, message, &tree, &[])
         .map_err(Error::git("cannot create the first commit"))?;
-    let mut pack = git2::Buf::new();
-    mempack
-        .dump(&repo, &mut pack)
-        .map_err(Error::git("cannot pack the objects"))?;
-    let pack_dir = repo.path().join("objects/pack");
-    let mut indexer =
-        Indexer::new(None, &pack_dir, 0o444, true).map_err(Error::git("cannot write the pack"))?;
-    std::io::Write::write_all(&mut indexer, &pack)
-        .map_err(Error::io("cannot write the pack into", &pack_dir))?;
-    indexer
-        .commit()
-        .map_err(Error::git("cannot index the pack"))?;
+    write_pack(&repo, &mempack)?;
     // HEAD is `main` (unborn until now): point the branch at the commit, whose objects are on disk.
     repo.reference("refs/heads/main", id, false, "infra-new: first commit")
         .map_err(Error::git("cannot create branch main"))?;
@@ -141,4 +123,38 @@ fn entry(path: &str, id: Oid, size: usize, meta: &std::fs::Metadata) -> IndexEnt
         flags_extended: 0,
         path: path.as_bytes().to_vec(),
     }
+}
+
+/// The user's git identity, or the fallback one (then `true`).
+pub fn signature(repo: &Repository) -> Result<(Signature<'static>, bool), Error> {
+    match repo.signature() {
+        Ok(sig) => Ok((sig, false)),
+        Err(_) => Ok((
+            Signature::now(FALLBACK_NAME, FALLBACK_EMAIL)
+                .map_err(Error::git("cannot make a signature"))?,
+            true,
+        )),
+    }
+}
+
+/// Writes the objects collected in `mempack` to the repository as one pack file.
+pub fn write_pack(repo: &Repository, mempack: &Mempack<'_>) -> Result<(), Error> {
+    let mut pack = git2::Buf::new();
+    mempack
+        .dump(repo, &mut pack)
+        .map_err(Error::git("cannot pack the objects"))?;
+    let pack_dir = repo.path().join("objects/pack");
+    // The pack may be thin (deltas against objects already in the repository): the indexer
+    // resolves those from the object store.
+    let odb = repo
+        .odb()
+        .map_err(Error::git("cannot open the object store"))?;
+    let mut indexer = Indexer::new(Some(&odb), &pack_dir, 0o444, true)
+        .map_err(Error::git("cannot write the pack"))?;
+    std::io::Write::write_all(&mut indexer, &pack)
+        .map_err(Error::io("cannot write the pack into", &pack_dir))?;
+    indexer
+        .commit()
+        .map_err(Error::git("cannot index the pack"))?;
+    Ok(())
 }

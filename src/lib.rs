@@ -16,6 +16,7 @@ pub mod plan;
 pub mod presets;
 pub mod prompt;
 pub mod render;
+pub mod upgrade;
 
 pub use answers::Answers;
 pub use error::Error;

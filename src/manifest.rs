@@ -12,8 +12,9 @@ struct Rule {
     when: fn(&Answers) -> bool,
 }
 
-const RULES: &[Rule] = &[
-    // Service skeleton and its build.
+/// The service skeleton: the language's sources, tests, build manifest and lockfile. `init` leaves
+/// them out (the adopted repository has its own code); everything else is the infrastructure.
+const SKELETON: &[Rule] = &[
     Rule {
         pattern: "*.go",
         when: |a| a.language == Language::Go,
@@ -66,6 +67,9 @@ const RULES: &[Rule] = &[
         pattern: "*.java",
         when: |a| a.language == Language::Java,
     },
+];
+
+const RULES: &[Rule] = &[
     // CI system.
     Rule {
         pattern: ".github/",
@@ -190,10 +194,16 @@ fn matches(pattern: &str, path: &str) -> bool {
 /// Whether the template at output path `path` belongs in the scaffold for `answers`: every rule
 /// that matches the path must hold.
 pub fn includes(path: &str, answers: &Answers) -> bool {
-    RULES
+    SKELETON
         .iter()
+        .chain(RULES)
         .filter(|r| matches(r.pattern, path))
         .all(|r| (r.when)(answers))
+}
+
+/// Whether output path `path` is part of the service skeleton (for any language).
+pub fn is_skeleton(path: &str) -> bool {
+    SKELETON.iter().any(|r| matches(r.pattern, path))
 }
 
 #[cfg(test)]

@@ -9,14 +9,23 @@ use crate::error::Error;
 use crate::render::Tree;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// The file does not exist yet.
     Create,
     /// The file exists with exactly these contents.
     Unchanged,
-    /// The file exists with other contents.
+    /// The file exists with other contents (an upgrade: the team left it as the last render had
+    /// it, and the new render changes it).
     Update,
+    /// Upgrade: both the team and the new render changed the file, and the changes merge.
+    Merge,
+    /// Upgrade: both changed the same lines, or one deleted what the other changed.
+    Conflict,
+    /// Upgrade: the new render drops a file the team left unchanged.
+    Remove,
+    /// Upgrade: the team deleted a file the new render still has, unchanged: it stays deleted.
+    KeepDeleted,
 }
 
 impl Action {
@@ -25,6 +34,10 @@ impl Action {
             Action::Create => "create",
             Action::Unchanged => "unchanged",
             Action::Update => "update",
+            Action::Merge => "merge",
+            Action::Conflict => "conflict",
+            Action::Remove => "remove",
+            Action::KeepDeleted => "keep-deleted",
         }
     }
 }

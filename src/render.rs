@@ -47,6 +47,17 @@ pub struct Metrics {
 /// A rendered scaffold: relative path (with `/`) → contents, sorted by path.
 pub type Tree = BTreeMap<String, Vec<u8>>;
 
+/// What a render is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A whole service: the skeleton and its infrastructure (`new`).
+    #[default]
+    Full,
+    /// The infrastructure of a repository with its own code (`init`): no service skeleton.
+    Adopted,
+}
+
 /// Everything a template can read.
 #[derive(Clone, Serialize)]
 struct Context<'a> {
@@ -78,6 +89,8 @@ struct Context<'a> {
     metrics: Metrics,
     #[serde(skip_serializing_if = "Option::is_none")]
     env: Option<&'a str>,
+    /// The repository was adopted (`init`): it has its own code, not the skeleton.
+    adopted: bool,
 }
 
 /// A set of templates compiled once and rendered for any number of answers.
@@ -127,6 +140,11 @@ impl Renderer {
 
     /// Renders the scaffold for `answers`.
     pub fn render(&self, answers: &Answers) -> Result<Tree, Error> {
+        self.render_kind(answers, Kind::Full)
+    }
+
+    /// Renders the scaffold for `answers`; an adopted repository gets no service skeleton.
+    pub fn render_kind(&self, answers: &Answers, kind: Kind) -> Result<Tree, Error> {
         let a = answers;
         let repo_web_url = a.ci.repo_web_url(&a.org, &a.name);
         let names = CloudNames::new(a.cloud, a.ci, &a.org, &a.name);
@@ -156,6 +174,7 @@ impl Renderer {
             header: HEADER,
             metrics: METRICS,
             env: None,
+            adopted: kind == Kind::Adopted,
             names,
         };
         let mut tree = Tree::new();
@@ -165,6 +184,9 @@ impl Renderer {
                 continue;
             }
             let output = &strip_variants(selector);
+            if kind == Kind::Adopted && manifest::is_skeleton(output) {
+                continue;
+            }
             let envs: &[&str] = if output.split('/').any(|s| s == ENV_SEGMENT) {
                 ENVIRONMENTS
             } else {

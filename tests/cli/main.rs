@@ -9,5 +9,6 @@ mod pipelines;
 mod presets;
 mod snapshots;
 mod support;
+mod upgrade;
 mod validators;
 mod wizard;
