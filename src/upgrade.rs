@@ -258,35 +258,42 @@ impl Workspace {
         write_state(git_dir, "MERGE_HEAD", &format!("{render_commit}\n"))?;
         write_state(git_dir, "MERGE_MODE", "")?;
         write_state(git_dir, "MERGE_MSG", &messages.merge)?;
+        // Only the files the merge changes are touched: the index starts from HEAD's (with its
+        // stat data), takes the merge result for those paths, and checkout writes just them.
+        let changed: Vec<&str> = upgrade
+            .plan
+            .entries
+            .iter()
+            .filter(|e| !matches!(e.action, Action::Unchanged | Action::KeepDeleted))
+            .map(|e| e.path.as_str())
+            .collect();
+        let mut index = repo.index().map_err(Error::git("cannot open the index"))?;
+        update_index(&mut index, &merged, &changed)?;
+        index
+            .write()
+            .map_err(Error::git("cannot write the index"))?;
         let mut checkout = CheckoutBuilder::new();
         checkout
             .force()
             .allow_conflicts(true)
             .conflict_style_merge(true)
+            .disable_pathspec_match(true)
             .ancestor_label(&messages.base_label)
             .our_label("yours")
             .their_label(&messages.render_label);
-        repo.checkout_index(Some(&mut merged), Some(&mut checkout))
-            .map_err(Error::git("cannot update the work tree"))?;
-        let mut index = repo.index().map_err(Error::git("cannot open the index"))?;
-        copy_index(&merged, &mut index)?;
-        index
-            .write()
-            .map_err(Error::git("cannot write the index"))?;
+        for path in &changed {
+            checkout.path(path);
+        }
+        if !changed.is_empty() {
+            repo.checkout_index(None, Some(&mut checkout))
+                .map_err(Error::git("cannot update the work tree"))?;
+        }
 
         let commit = match merge_commit {
             Some(id) => {
                 self.move_head(id, &messages.merge)?;
                 repo.cleanup_state()
                     .map_err(Error::git("cannot finish the merge"))?;
-                // The index now matches HEAD; refresh its stat data so `git status` is quick.
-                let mut index = repo.index().map_err(Error::git("cannot open the index"))?;
-                index
-                    .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
-                    .map_err(Error::git("cannot refresh the index"))?;
-                index
-                    .write()
-                    .map_err(Error::git("cannot write the index"))?;
                 Some(id.to_string())
             }
             None => None,
@@ -448,11 +455,28 @@ fn conflict_paths(index: &Index) -> Result<BTreeSet<String>, Error> {
     Ok(paths)
 }
 
-/// Replaces `into`'s entries (stages included) with `from`'s.
-fn copy_index(from: &Index, into: &mut Index) -> Result<(), Error> {
-    into.clear().map_err(Error::git("cannot reset the index"))?;
-    for e in from.iter() {
-        into.add(&e).map_err(Error::git("cannot write the index"))?;
+/// Takes the merge result for `paths` into `index`: the merged file, nothing (removed), or the
+/// conflict's stages.
+fn update_index(index: &mut Index, merged: &Index, paths: &[&str]) -> Result<(), Error> {
+    for path in paths {
+        let _ = index.remove_path(Path::new(path));
+        if let Some(entry) = merged.get_path(Path::new(path), 0) {
+            index
+                .add(&entry)
+                .map_err(Error::git("cannot write the index"))?;
+        }
+    }
+    let conflicts = merged
+        .conflicts()
+        .map_err(Error::git("cannot read the conflicts"))?;
+    for c in conflicts {
+        let c = c.map_err(Error::git("cannot read a conflict"))?;
+        // The entries carry their stage (1 base, 2 yours, 3 the render) in their flags.
+        for side in [c.ancestor, c.our, c.their].iter().flatten() {
+            index
+                .add(side)
+                .map_err(Error::git("cannot record a conflict"))?;
+        }
     }
     Ok(())
 }
