@@ -138,7 +138,7 @@ pub fn signature(repo: &Repository) -> Result<(Signature<'static>, bool), Error>
 }
 
 /// Writes the objects collected in `mempack` to the repository as one pack file.
-pub fn write_pack(repo: &Repository, mempack: &Mempack<'_>) -> Result<(), Error> {
+fn write_pack(repo: &Repository, mempack: &Mempack<'_>) -> Result<(), Error> {
     let mut pack = git2::Buf::new();
     mempack
         .dump(repo, &mut pack)

@@ -156,12 +156,11 @@ impl Workspace {
     ) -> Result<(Upgrade, Option<Outcome>), Error> {
         let repo = &self.repo;
         // Every object this creates stays in memory until it is needed on disk (never, for a dry
-        // run), then goes out as one pack.
+        // run), then the new ones go out as one pack (see `store_new_objects`).
         let odb = repo
             .odb()
             .map_err(Error::git("cannot open the object store"))?;
-        let mempack = odb
-            .add_new_mempack_backend(1000)
+        odb.add_new_mempack_backend(1000)
             .map_err(Error::git("cannot add an in-memory object store"))?;
 
         let theirs_id = write_tree(repo, render)?;
@@ -195,6 +194,18 @@ impl Workspace {
             conflicts: conflicts.iter().cloned().collect(),
             up_to_date,
         };
+        // Never overwrite a file git does not track (ignored ones are not "dirty"): every path
+        // the merge writes that HEAD lacks must be free. That is a new file, but also one renamed
+        // by the render or changed after the team deleted it (a conflict: the render's side is
+        // written). Checked for dry runs too, so that they fail as the upgrade would.
+        for e in merged.iter() {
+            let path = String::from_utf8_lossy(&e.path);
+            if ours.get_path(Path::new(&*path)).is_err()
+                && self.root.join(&*path).symlink_metadata().is_ok()
+            {
+                return Err(Error::WouldOverwrite(path.into_owned()));
+            }
+        }
         let Some(messages) = apply else {
             return Ok((upgrade, None));
         };
@@ -202,12 +213,6 @@ impl Workspace {
             return Ok((upgrade, None));
         }
 
-        // Never overwrite a file git does not track (ignored ones are not "dirty").
-        for e in &upgrade.plan.entries {
-            if e.action == Action::Create && self.root.join(&e.path).exists() {
-                return Err(Error::WouldOverwrite(e.path.clone()));
-            }
-        }
         let (signature, _) = git::signature(repo)?;
         let head = self.head()?;
         let parents: Vec<git2::Commit> = base_commit.into_iter().collect();
@@ -249,7 +254,7 @@ impl Workspace {
         } else {
             None
         };
-        git::write_pack(repo, &mempack)?;
+        store_new_objects(repo, &merged, &[Some(render_commit), merge_commit])?;
 
         // From here on the repository is in a merge, as `git merge` leaves it: an interruption
         // is undone by `git merge --abort` or `infra-new upgrade --abort`.
@@ -481,6 +486,59 @@ fn update_index(index: &mut Index, merged: &Index, paths: &[&str]) -> Result<(),
     Ok(())
 }
 
+/// Writes to the repository, as one pack, what the merge left in memory and the repository lacks:
+/// the commits, their trees, and every blob the merged index names (a file merged cleanly next
+/// to a conflict is in no commit yet, and `git commit` must find it). The in-memory store's own
+/// dump would not do: it packs each commit with its whole tree (a full copy of the render on
+/// every upgrade) and nothing else.
+fn store_new_objects(
+    repo: &Repository,
+    merged: &Index,
+    commits: &[Option<Oid>],
+) -> Result<(), Error> {
+    let on_disk = git2::Odb::new().map_err(Error::git("cannot open the object store"))?;
+    let objects = repo.path().join("objects");
+    on_disk
+        .add_disk_alternate(&objects.to_string_lossy())
+        .map_err(Error::git("cannot open the object store"))?;
+    let mut pack = repo
+        .packbuilder()
+        .map_err(Error::git("cannot pack the objects"))?;
+    let mut insert = |id: Oid| {
+        pack.insert_object(id, None)
+            .map_err(Error::git("cannot pack the objects"))
+    };
+    let mut trees = Vec::new();
+    for id in commits.iter().flatten() {
+        insert(*id)?;
+        let commit = repo
+            .find_commit(*id)
+            .map_err(Error::git("cannot read a commit"))?;
+        trees.push(commit.tree_id());
+    }
+    // A tree the repository has comes with everything below it.
+    while let Some(id) = trees.pop() {
+        if on_disk.exists(id) {
+            continue;
+        }
+        insert(id)?;
+        for e in find_tree(repo, id)?.iter() {
+            match e.kind() {
+                Some(ObjectType::Tree) => trees.push(e.id()),
+                Some(ObjectType::Blob) if !on_disk.exists(e.id()) => insert(e.id())?,
+                _ => {}
+            }
+        }
+    }
+    for e in merged.iter() {
+        if !on_disk.exists(e.id) {
+            insert(e.id)?;
+        }
+    }
+    pack.write(&objects.join("pack"), 0o444)
+        .map_err(Error::git("cannot write the pack"))
+}
+
 fn write_state(git_dir: &Path, name: &str, contents: &str) -> Result<(), Error> {
     let path = git_dir.join(name);
     std::fs::write(&path, contents).map_err(Error::io("cannot write", path))
@@ -529,7 +587,12 @@ fn classify(
                 Action::Unchanged
             }
         } else if o.is_none() {
-            Action::Create
+            // A file the render renamed arrives with the team's edits of the old path.
+            if r == t {
+                Action::Create
+            } else {
+                Action::Merge
+            }
         } else if r.is_none() {
             Action::Remove
         } else if o == b {

@@ -1,15 +1,19 @@
 //! `cargo bench`: how long `infra-new new` takes per preset, in-process and as a whole command,
-//! against `cp -r` of the same tree. Prints a Markdown table (the README quotes it).
+//! against `cp -r` of the same tree; then how long `infra-new upgrade` takes on a scaffold with a
+//! team edit, merging a changed template set and doing nothing. Prints Markdown tables (the README
+//! quotes them).
 //!
 //! Medians over many runs; set INFRA_NEW_BENCH_RUNS to change the count.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use infra_new::cli::{Cli, execute};
 use infra_new::plan::Plan;
-use infra_new::render::Renderer;
-use infra_new::{apply, presets};
+use infra_new::render::{Renderer, VERSION};
+use infra_new::{apply, presets, upgrade};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -23,6 +27,25 @@ fn time(runs: usize, mut f: impl FnMut(usize)) -> Duration {
             .map(|i| {
                 let start = Instant::now();
                 f(i);
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+/// Like [`time`], with an untimed `setup` before each run whose result the run takes.
+fn time_with_setup<T>(
+    runs: usize,
+    mut setup: impl FnMut(usize) -> T,
+    mut f: impl FnMut(T),
+) -> Duration {
+    f(setup(usize::MAX)); // warm-up
+    median(
+        (0..runs)
+            .map(|i| {
+                let input = setup(i);
+                let start = Instant::now();
+                f(input);
                 start.elapsed()
             })
             .collect(),
@@ -153,4 +176,201 @@ fn main() {
             ratio.unwrap_or_else(|| "-".into())
         );
     }
+
+    upgrade(
+        runs,
+        scratch.path(),
+        &home,
+        have_bin.then_some(bin.as_path()),
+    );
+}
+
+fn git(dir: &Path, home: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+fn copy(from: &Path, to: &Path) {
+    assert!(
+        Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+fn replace_once(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "{}: {from}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Runs the command line in-process; returns its exit code.
+fn run_in_process(args: &[&str]) -> i32 {
+    let cli = Cli::parse_from(std::iter::once("infra-new").chain(args.iter().copied()));
+    execute(cli, &mut std::io::sink()).unwrap()
+}
+
+/// `upgrade` of the default preset's scaffold with one team commit (edits in README.md and
+/// docs/troubleshooting.md): to a template set that changes docs/troubleshooting.md three lines
+/// from the team's edit and docs/monitoring.md (a clean merge: one file merged, one updated), and
+/// with the same templates (a no-op). Every merge run gets its own copy of the repository.
+fn upgrade(runs: usize, scratch: &Path, home: &Path, bin: Option<&Path>) {
+    let dir = scratch.join("upgrade");
+    std::fs::create_dir(&dir).unwrap();
+    let source = dir.join("source");
+    let source_arg = source.display().to_string();
+    // What `new` does: the render, committed with the trailer that marks it as the last render.
+    let answers = presets::answers(
+        "default",
+        &[
+            ("name", "checkout"),
+            ("org", "acme"),
+            ("account", "111122223333"),
+        ],
+    )
+    .unwrap();
+    let plan = Plan::for_new(
+        &source,
+        Renderer::embedded().unwrap().render(&answers).unwrap(),
+    )
+    .unwrap();
+    let message = upgrade::render_message("Scaffold checkout", "Bench.", VERSION);
+    apply::apply_new(&plan, Some(&message)).unwrap();
+    // In-process commands read the identity of this process's HOME: give the repository its own.
+    git(&source, home, &["config", "user.name", "Bench"]);
+    git(
+        &source,
+        home,
+        &["config", "user.email", "bench@example.invalid"],
+    );
+    let readme = source.join("README.md");
+    let text = std::fs::read_to_string(&readme).unwrap();
+    std::fs::write(&readme, format!("{text}\nTeam note.\n")).unwrap();
+    replace_once(
+        &source.join("docs/troubleshooting.md"),
+        "## CI failed: triage",
+        "## CI failed: how to triage",
+    );
+    git(&source, home, &["commit", "-q", "-a", "-m", "team edit"]);
+
+    let templates = dir.join("templates");
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+        &templates,
+    );
+    replace_once(
+        &templates.join("docs/troubleshooting.md.j2"),
+        "Start here when CI fails",
+        "START here when CI fails",
+    );
+    replace_once(
+        &templates.join("docs/monitoring.md.j2"),
+        "# Monitoring, SLOs and alerts",
+        "# Monitoring, SLOs and alerts (next)",
+    );
+    let templates_arg = templates.display().to_string();
+
+    // What is measured: one file merged with the team's edit, one updated.
+    let mut report = Vec::new();
+    let cli = Cli::parse_from([
+        "infra-new",
+        "upgrade",
+        &source_arg,
+        "--template-dir",
+        &templates_arg,
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(execute(cli, &mut report).unwrap(), 0);
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    let actions: Vec<(&str, &str)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("docs/monitoring.md", "update"),
+            ("docs/troubleshooting.md", "merge")
+        ]
+    );
+
+    let fresh_copy = |tag: &str, i: usize| -> PathBuf {
+        let target = dir.join(format!("{tag}-{i}"));
+        copy(&source, &target);
+        target
+    };
+    let merge_args = |target: &str| -> Vec<String> {
+        ["upgrade", target, "--template-dir", &templates_arg]
+            .map(String::from)
+            .into()
+    };
+    let merge = time_with_setup(
+        runs,
+        |i| fresh_copy("lib", i).display().to_string(),
+        |target| {
+            let args = merge_args(&target);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            assert_eq!(run_in_process(&args), 0);
+        },
+    );
+    let noop = time(runs, |_| {
+        assert_eq!(run_in_process(&["upgrade", &source_arg]), 0);
+    });
+    let process = |args: &[String], target: &Path| {
+        let status = Command::new(bin.unwrap())
+            .args(args)
+            .current_dir(target)
+            .env("HOME", home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let (merge_process, noop_process) = match bin {
+        Some(_) => (
+            Some(time_with_setup(
+                runs,
+                |i| fresh_copy("bin", i),
+                |target| process(&merge_args(&target.display().to_string()), &target),
+            )),
+            Some(time(runs, |_| {
+                process(&["upgrade".to_string(), source_arg.clone()], &source)
+            })),
+        ),
+        None => (None, None),
+    };
+    let show = |d: Option<Duration>| {
+        d.map(ms)
+            .unwrap_or_else(|| "(build --release first)".into())
+    };
+    println!();
+    println!(
+        "| upgrade (default preset, one team commit) | in-process | `infra-new upgrade` (process) |"
+    );
+    println!("|---|---|---|");
+    println!(
+        "| clean merge: 1 file merged with the team's edit, 1 updated (templates from `--template-dir`) | {} | {} |",
+        ms(merge),
+        show(merge_process)
+    );
+    println!(
+        "| no-op: the same templates (embedded) | {} | {} |",
+        ms(noop),
+        show(noop_process)
+    );
 }
