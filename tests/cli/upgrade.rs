@@ -113,6 +113,11 @@ impl Scaffold {
         std::fs::read_to_string(self.root.join(path)).unwrap()
     }
 
+    /// Replaces `from` with `to` in the work tree's `path` (exactly once).
+    fn replace_in(&self, path: &str, from: &str, to: &str) {
+        self.write(path, &edit(&self.read(path), from, to));
+    }
+
     fn write(&self, path: &str, contents: &str) {
         std::fs::write(self.root.join(path), contents).unwrap();
     }
@@ -285,6 +290,16 @@ fn hunk(yours: &str, theirs: &str) -> String {
 }
 
 /// The next templates change the third line of docs/troubleshooting.md.
+/// The next templates retitle docs/monitoring.md (its first line).
+fn monitoring_title_change(t: &Path) {
+    replace(
+        t,
+        "docs/monitoring.md.j2",
+        "# Monitoring, SLOs and alerts",
+        "# Monitoring, SLOs and alerts (next)",
+    );
+}
+
 fn troubleshooting_change(t: &Path) {
     replace(
         t,
@@ -311,14 +326,7 @@ fn a_template_change_away_from_the_teams_edit_merges_and_a_second_upgrade_is_a_n
     let readme = s.read("README.md").replacen("\n", "\nTeam note.\n", 1);
     s.write("README.md", &readme);
     s.commit("team edit");
-    let next = templates(|t| {
-        replace(
-            t,
-            "docs/monitoring.md.j2",
-            "# Monitoring, SLOs and alerts",
-            "# Monitoring, SLOs and alerts (next)",
-        )
-    });
+    let next = templates(monitoring_title_change);
     let out = s
         .infra_new(&["upgrade", "--template-dir", &dir_arg(&next)])
         .code(0);
@@ -353,14 +361,7 @@ fn a_conflict_is_a_real_git_conflict_and_abort_restores_every_byte() {
     s.commit("team edit");
     let before = s.files();
     let head = s.git(&["rev-parse", "HEAD"]);
-    let next = templates(|t| {
-        replace(
-            t,
-            "docs/monitoring.md.j2",
-            "# Monitoring, SLOs and alerts",
-            "# Monitoring, SLOs and alerts (next)",
-        )
-    });
+    let next = templates(monitoring_title_change);
     let out = s
         .infra_new(&["upgrade", "--template-dir", &dir_arg(&next)])
         .code(1);
@@ -512,14 +513,7 @@ fn an_edit_three_lines_from_a_template_change_merges() {
     let s = Scaffold::new(&[]);
     let path = "docs/troubleshooting.md";
     // Line 6; the template changes line 3.
-    s.write(
-        path,
-        &edit(
-            &s.read(path),
-            "## CI failed: triage",
-            "## CI failed: how to triage",
-        ),
-    );
+    s.replace_in(path, "## CI failed: triage", "## CI failed: how to triage");
     s.commit("team edit");
     let before = s.files();
     let next = templates(troubleshooting_change);
@@ -647,14 +641,7 @@ fn a_file_the_template_drops_is_removed() {
 fn a_file_the_template_drops_but_the_team_edited_is_a_conflict() {
     let s = Scaffold::new(&[]);
     let path = "docs/incident-response.md";
-    s.write(
-        path,
-        &edit(
-            &s.read(path),
-            "# Incident response",
-            "# Our incident response",
-        ),
-    );
+    s.replace_in(path, "# Incident response", "# Our incident response");
     s.commit("team edit");
     let (before, head) = (s.files(), s.head());
     let next = templates(|t| std::fs::remove_file(t.join("docs/incident-response.md.j2")).unwrap());
@@ -965,21 +952,15 @@ fn a_binary_file_both_sides_changed_conflicts_without_markers() {
 #[test]
 fn a_dry_run_reports_every_kind_of_action_and_writes_nothing() {
     let s = Scaffold::new(&[]);
-    s.write(
+    s.replace_in(
         "docs/troubleshooting.md",
-        &edit(
-            &s.read("docs/troubleshooting.md"),
-            "## CI failed: triage",
-            "## CI failed: how to triage",
-        ),
+        "## CI failed: triage",
+        "## CI failed: how to triage",
     );
-    s.write(
+    s.replace_in(
         "docs/rollback.md",
-        &edit(
-            &s.read("docs/rollback.md"),
-            "Roll back first, debug afterwards",
-            "Roll back at once, debug afterwards",
-        ),
+        "Roll back first, debug afterwards",
+        "Roll back at once, debug afterwards",
     );
     s.git(&["rm", "-q", "docs/runbooks/TrafficDrop.md"]);
     s.commit("team edits");
@@ -1081,14 +1062,7 @@ fn a_dry_run_reports_every_kind_of_action_and_writes_nothing() {
 fn same_line_conflict() -> (Scaffold, TempDir) {
     let s = Scaffold::new(&[]);
     let path = "docs/troubleshooting.md";
-    s.write(
-        path,
-        &edit(
-            &s.read(path),
-            "Start here when CI fails",
-            "Begin here when CI fails",
-        ),
-    );
+    s.replace_in(path, "Start here when CI fails", "Begin here when CI fails");
     s.commit("team edit");
     (s, templates(troubleshooting_change))
 }
@@ -1252,21 +1226,11 @@ fn init_on_a_scaffold_made_without_git_changes_nothing() {
 fn a_file_merged_beside_a_conflict_is_stored_and_the_merge_commits() {
     let s = Scaffold::new(&[]);
     let path = "docs/troubleshooting.md";
-    s.write(
-        path,
-        &edit(
-            &s.read(path),
-            "## CI failed: triage",
-            "## CI failed: how to triage",
-        ),
-    );
-    s.write(
+    s.replace_in(path, "## CI failed: triage", "## CI failed: how to triage");
+    s.replace_in(
         "docs/monitoring.md",
-        &edit(
-            &s.read("docs/monitoring.md"),
-            "# Monitoring, SLOs and alerts",
-            "# Our monitoring",
-        ),
+        "# Monitoring, SLOs and alerts",
+        "# Our monitoring",
     );
     s.commit("team edits");
     let next = templates(|t| {
@@ -1323,14 +1287,7 @@ fn packed_objects(s: &Scaffold) -> usize {
 fn an_upgrade_stores_only_the_objects_it_adds() {
     let s = Scaffold::new(&[]);
     let path = "docs/troubleshooting.md";
-    s.write(
-        path,
-        &edit(
-            &s.read(path),
-            "## CI failed: triage",
-            "## CI failed: how to triage",
-        ),
-    );
+    s.replace_in(path, "## CI failed: triage", "## CI failed: how to triage");
     s.commit("team edit");
     let before = packed_objects(&s);
     s.upgrade(&templates(troubleshooting_change), &[]).code(0);
