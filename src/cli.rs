@@ -549,7 +549,7 @@ fn upgrade_cmd(args: UpgradeArgs, out: &mut dyn Write) -> Result<i32, Error> {
     merge_and_report(
         &ws,
         Some(&last),
-        &tree,
+        tree,
         &answers,
         &messages,
         args.dry_run,
@@ -600,7 +600,7 @@ fn init_cmd(args: InitArgs, out: &mut dyn Write) -> Result<i32, Error> {
     merge_and_report(
         &ws,
         None,
-        &tree,
+        tree,
         &answers,
         &messages,
         args.dry_run,
@@ -679,7 +679,7 @@ struct UpgradeReport<'a> {
 fn merge_and_report(
     ws: &Workspace,
     last: Option<&LastRender>,
-    tree: &render::Tree,
+    tree: render::Tree,
     answers: &Answers,
     messages: &Messages,
     dry_run: bool,

@@ -151,7 +151,7 @@ impl Workspace {
     pub fn merge(
         &self,
         base: Option<&LastRender>,
-        render: &Tree,
+        render: Tree,
         apply: Option<&Messages>,
     ) -> Result<(Upgrade, Option<Outcome>), Error> {
         let repo = &self.repo;
@@ -163,7 +163,7 @@ impl Workspace {
         odb.add_new_mempack_backend(1000)
             .map_err(Error::git("cannot add an in-memory object store"))?;
 
-        let theirs_id = write_tree(repo, render)?;
+        let theirs_id = write_tree(repo, &render)?;
         let theirs = find_tree(repo, theirs_id)?;
         let base_commit = base
             .map(|b| repo.find_commit(b.commit))
@@ -189,7 +189,7 @@ impl Workspace {
             plan: Plan {
                 target: self.root.clone(),
                 entries,
-                tree: render.clone(),
+                tree: render,
             },
             conflicts: conflicts.iter().cloned().collect(),
             up_to_date,
@@ -206,12 +206,9 @@ impl Workspace {
                 return Err(Error::WouldOverwrite(path.into_owned()));
             }
         }
-        let Some(messages) = apply else {
+        let Some(messages) = apply.filter(|_| !up_to_date) else {
             return Ok((upgrade, None));
         };
-        if up_to_date {
-            return Ok((upgrade, None));
-        }
 
         let (signature, _) = git::signature(repo)?;
         let head = self.head()?;

@@ -306,6 +306,15 @@ impl Job {
 
     /// Runs `bash ci/<script> <args>` in the checkout with the job's environment and `env`, and
     /// nothing else: a variable a script starts to need fails here under `set -u`.
+    /// `ci/resolve-rollback.sh` for environment `env` and rollback target `target`.
+    fn resolve_rollback(&self, env: &str, target: &str) -> Run {
+        self.run(
+            "resolve-rollback.sh",
+            &[],
+            &[("TARGET_ENV", env), ("TARGET", target)],
+        )
+    }
+
     fn run(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let d = self.dir.path();
         let path = std::env::join_paths(
@@ -1291,13 +1300,7 @@ fn resolve_rollback_targets() {
     let Some((job, old)) = rollback_history(Platform::Github) else {
         return;
     };
-    let resolve = |target: &str| {
-        job.run(
-            "resolve-rollback.sh",
-            &[],
-            &[("TARGET_ENV", "production"), ("TARGET", target)],
-        )
-    };
+    let resolve = |target: &str| job.resolve_rollback("production", target);
     for target in ["previous", &old[..7], &old, OLD_DIGEST] {
         let o = resolve(target);
         assert!(o.success, "target {target}");
@@ -1334,11 +1337,7 @@ fn resolve_rollback_targets() {
         assert!(o.outputs.is_empty(), "no outputs for a failed resolve");
     }
     // An environment whose overlay never had a digest has nothing to roll back to.
-    let o = job.run(
-        "resolve-rollback.sh",
-        &[],
-        &[("TARGET_ENV", "dev"), ("TARGET", "previous")],
-    );
+    let o = job.resolve_rollback("dev", "previous");
     assert!(!o.success);
     assert_eq!(
         o.stdout,
@@ -1352,11 +1351,7 @@ fn resolve_rollback_on_gitlab_writes_dotenv() {
     let Some((job, _)) = rollback_history(Platform::Gitlab) else {
         return;
     };
-    let o = job.run(
-        "resolve-rollback.sh",
-        &[],
-        &[("TARGET_ENV", "production"), ("TARGET", "previous")],
-    );
+    let o = job.resolve_rollback("production", "previous");
     assert!(o.success);
     assert_eq!(
         std::fs::read_to_string(job.work.join("ci-outputs.env")).unwrap(),
@@ -1367,11 +1362,7 @@ fn resolve_rollback_on_gitlab_writes_dotenv() {
         &o.stdout,
         &format!("- target: `{OLD_DIGEST}`"),
     );
-    let o = job.run(
-        "resolve-rollback.sh",
-        &[],
-        &[("TARGET_ENV", "production"), ("TARGET", "nope")],
-    );
+    let o = job.resolve_rollback("production", "nope");
     assert!(!o.success);
     assert_eq!(
         o.stderr,
