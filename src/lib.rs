@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod filters;

@@ -1,0 +1,1 @@
+//! Printing a report: grouped text for people, JSON, SARIF 2.1.0.
