@@ -52,6 +52,14 @@ pub enum Command {
     /// contents is never overwritten: it becomes a git conflict to resolve. Later, `infra-new
     /// upgrade` keeps the repository up to date.
     Init(Box<InitArgs>),
+    /// Check any repository against the rules the scaffolds are built to.
+    ///
+    /// Finds Dockerfiles, Kubernetes manifests and Kustomize trees, compose files and CI
+    /// workflows (GitHub Actions, GitLab CI) under PATH, honouring .gitignore, and reports every
+    /// rule broken, with its file and line. A comment `# infra-new:ignore RULE-ID reason` on the
+    /// line, or just above it, suppresses one finding. Exit code 0 when clean, 1 with findings,
+    /// 2 when a file could not be read or parsed (the other files are still checked).
+    Check(Box<CheckArgs>),
     /// List the embedded presets, or print one.
     Presets {
         #[command(subcommand)]
@@ -225,12 +233,43 @@ pub struct InitArgs {
     pub templates: TemplateArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Findings grouped by file, colored on a terminal.
+    Human,
+    /// One JSON document on stdout, for automation.
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, IDEs).
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The repository (or any directory) to check.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Print what a rule checks, why, and how to fix it; `all` lists every rule.
+    #[arg(long, value_name = "RULE-ID", conflicts_with = "drift")]
+    pub explain: Option<String>,
+    /// In a scaffold: render it again from `.infra-new.toml` with this version's templates and
+    /// report the managed files that differ (exit code 1); `infra-new upgrade` brings them up to
+    /// date.
+    #[arg(long)]
+    pub drift: bool,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+}
+
 /// Runs a parsed command line; returns the exit code for success paths.
 pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
     match cli.command {
         Command::New(args) => new(*args, out),
         Command::Upgrade(args) => upgrade_cmd(*args, out),
         Command::Init(args) => init_cmd(*args, out),
+        Command::Check(args) => check_cmd(*args, out),
         Command::Presets { action } => presets_cmd(action.unwrap_or(PresetsAction::List), out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "infra-new", out);
@@ -243,6 +282,47 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             Ok(exit::OK)
         }
     }
+}
+
+fn check_cmd(args: CheckArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    use crate::check;
+    let path = args.path;
+    if !path.is_dir() {
+        let reason = if path.exists() {
+            "not a directory"
+        } else {
+            "no such directory"
+        };
+        return Err(Error::CheckPath {
+            path,
+            reason: reason.into(),
+        });
+    }
+    let options = check::Options {
+        kubectl: find_on_path("kubectl"),
+    };
+    let report = check::check(&path, &options).map_err(|e| Error::CheckPath {
+        path: path.clone(),
+        reason: e.message,
+    })?;
+    for finding in &report.findings {
+        let _ = writeln!(out, "{finding}");
+    }
+    for error in &report.errors {
+        let _ = writeln!(out, "{}: error: {}", error.path, error.message);
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    Ok(report.exit_code())
+}
+
+/// The first executable called `name` on PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 fn presets_cmd(action: PresetsAction, out: &mut dyn Write) -> Result<i32, Error> {

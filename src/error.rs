@@ -155,6 +155,12 @@ pub enum Error {
     #[error("`.infra-new.toml` is missing at HEAD: it records the answers an upgrade renders with")]
     NoAnswersFile,
 
+    #[error("cannot check `{}`: {reason}", .path.display())]
+    CheckPath { path: PathBuf, reason: String },
+
+    #[error("no rule `{0}`")]
+    UnknownRule(String),
+
     #[error("git: {action}")]
     Git {
         action: &'static str,
@@ -189,7 +195,9 @@ impl Error {
             | Error::AlreadyAdopted
             | Error::WouldOverwrite(_)
             | Error::NothingToAbort
-            | Error::NoAnswersFile => exit::USAGE,
+            | Error::NoAnswersFile
+            | Error::CheckPath { .. }
+            | Error::UnknownRule(_) => exit::USAGE,
             Error::Prompt { .. } | Error::Render { .. } | Error::Io { .. } | Error::Git { .. } => {
                 exit::FAILURE
             }
@@ -203,6 +211,10 @@ impl Error {
                 "pass answers with flags (`--name`, `--language`, ...), `--set KEY=VALUE`, `--answers FILE` or `--preset NAME`; `--yes` takes the defaults".into(),
             ),
             Error::UnknownPreset { .. } => Some("`infra-new presets` lists them; a path to a .toml file works too".into()),
+            Error::UnknownRule(_) => Some(format!(
+                "rule ids: {}",
+                crate::check::rules::all().map(|r| r.id).collect::<Vec<_>>().join(", ")
+            )),
             Error::TargetNotEmpty(_) => {
                 Some("choose a directory that does not exist yet, or an empty one: nothing was written".into())
             }
