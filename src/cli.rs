@@ -243,6 +243,13 @@ pub enum CheckFormat {
     Sarif,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The repository (or any directory) to check.
@@ -254,6 +261,9 @@ pub struct CheckArgs {
     /// Print what a rule checks, why, and how to fix it; `all` lists every rule.
     #[arg(long, value_name = "RULE-ID", conflicts_with = "drift")]
     pub explain: Option<String>,
+    /// When to color the human output: `auto` colors a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     /// In a scaffold: render it again from `.infra-new.toml` with this version's templates and
     /// report the managed files that differ (exit code 1); `infra-new upgrade` brings them up to
     /// date.
@@ -285,7 +295,17 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
 }
 
 fn check_cmd(args: CheckArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    use crate::check;
+    use crate::check::{self, report, rules};
+    let written = |result: std::io::Result<()>| result.map_err(Error::io("cannot write", "stdout"));
+    if let Some(id) = &args.explain {
+        if id.eq_ignore_ascii_case("all") {
+            written(report::catalog(out))?;
+        } else {
+            let rule = rules::find(id).ok_or_else(|| Error::UnknownRule(id.clone()))?;
+            written(report::explain(rule, out))?;
+        }
+        return Ok(exit::OK);
+    }
     let path = args.path;
     if !path.is_dir() {
         let reason = if path.exists() {
@@ -298,23 +318,39 @@ fn check_cmd(args: CheckArgs, out: &mut dyn Write) -> Result<i32, Error> {
             reason: reason.into(),
         });
     }
-    let options = check::Options {
-        kubectl: find_on_path("kubectl"),
+    let result = if args.drift {
+        check::drift::drift(&path, &args.templates.renderer()?)?
+    } else {
+        let options = check::Options {
+            kubectl: find_on_path("kubectl"),
+        };
+        check::check(&path, &options).map_err(|e| Error::CheckPath {
+            path: path.clone(),
+            reason: e.message,
+        })?
     };
-    let report = check::check(&path, &options).map_err(|e| Error::CheckPath {
-        path: path.clone(),
-        reason: e.message,
-    })?;
-    for finding in &report.findings {
-        let _ = writeln!(out, "{finding}");
+    match args.format {
+        CheckFormat::Human => {
+            let color = match args.color {
+                ColorWhen::Always => true,
+                ColorWhen::Never => false,
+                ColorWhen::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            written(report::human(&result, out, color))?;
+            if args.drift && !result.findings.is_empty() {
+                written(writeln!(
+                    out,
+                    "`infra-new upgrade` merges this version's templates into the scaffold, keeping every edit"
+                ))?;
+            }
+        }
+        CheckFormat::Json => written(writeln!(out, "{:#}", report::json(&result)))?,
+        CheckFormat::Sarif => written(writeln!(out, "{:#}", report::sarif(&result)))?,
     }
-    for error in &report.errors {
-        let _ = writeln!(out, "{}: error: {}", error.path, error.message);
-    }
-    for note in &report.notes {
-        let _ = writeln!(out, "note: {note}");
-    }
-    Ok(report.exit_code())
+    Ok(result.exit_code())
 }
 
 /// The first executable called `name` on PATH.

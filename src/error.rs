@@ -158,6 +158,9 @@ pub enum Error {
     #[error("cannot check `{}`: {reason}", .path.display())]
     CheckPath { path: PathBuf, reason: String },
 
+    #[error("`{}` is not an infra-new scaffold: it has no readable `.infra-new.toml`", .0.display())]
+    NotAScaffold(PathBuf),
+
     #[error("no rule `{0}`")]
     UnknownRule(String),
 
@@ -197,6 +200,7 @@ impl Error {
             | Error::NothingToAbort
             | Error::NoAnswersFile
             | Error::CheckPath { .. }
+            | Error::NotAScaffold(_)
             | Error::UnknownRule(_) => exit::USAGE,
             Error::Prompt { .. } | Error::Render { .. } | Error::Io { .. } | Error::Git { .. } => {
                 exit::FAILURE
@@ -211,6 +215,7 @@ impl Error {
                 "pass answers with flags (`--name`, `--language`, ...), `--set KEY=VALUE`, `--answers FILE` or `--preset NAME`; `--yes` takes the defaults".into(),
             ),
             Error::UnknownPreset { .. } => Some("`infra-new presets` lists them; a path to a .toml file works too".into()),
+            Error::NotAScaffold(_) => Some("`--drift` compares a scaffold made by `infra-new new` or `init` with the templates; without it, `infra-new check` checks any repository".into()),
             Error::UnknownRule(_) => Some(format!(
                 "rule ids: {}",
                 crate::check::rules::all().map(|r| r.id).collect::<Vec<_>>().join(", ")

@@ -88,6 +88,15 @@ impl Workspace {
         Ok(Workspace { repo, root })
     }
 
+    /// Opens the repository containing `dir` to read from it, whatever the state of its work
+    /// tree: `None` outside a repository or before the first commit.
+    pub fn inspect(dir: &Path) -> Option<Workspace> {
+        let repo = Repository::discover(dir).ok()?;
+        let root: PathBuf = repo.workdir()?.components().collect();
+        repo.head().ok()?;
+        Some(Workspace { repo, root })
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -126,7 +135,20 @@ impl Workspace {
 
     /// A file as committed at HEAD.
     pub fn head_file(&self, path: &str) -> Result<Option<Vec<u8>>, Error> {
-        let tree = self.head_tree()?;
+        self.tree_file(&self.head_tree()?, path)
+    }
+
+    /// A file as the last render wrote it (`path` relative to the work tree's root).
+    pub fn render_file(&self, render: &LastRender, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        let tree = self
+            .repo
+            .find_commit(render.commit)
+            .and_then(|c| c.tree())
+            .map_err(Error::git("cannot read the last render"))?;
+        self.tree_file(&tree, path)
+    }
+
+    fn tree_file(&self, tree: &GitTree<'_>, path: &str) -> Result<Option<Vec<u8>>, Error> {
         match tree.get_path(Path::new(path)) {
             Ok(entry) => {
                 let blob = self
