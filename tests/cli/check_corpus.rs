@@ -77,21 +77,9 @@ fn cases() -> Vec<PathBuf> {
 /// project's own must not decide what a sample contains.
 fn staged(case: &Path) -> assert_fs::TempDir {
     let dir = assert_fs::TempDir::new().unwrap();
-    copy_tree(case, dir.path());
+    crate::upgrade::copy_dir(case, dir.path());
+    std::fs::remove_file(dir.path().join("expected")).unwrap();
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else if entry.file_name() != "expected" {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod azure_identity;
+mod check;
 mod check_corpus;
 mod ci_verify;
 mod dashboard;

@@ -142,7 +142,7 @@ impl Scaffold {
 }
 
 /// A copy of the real templates with `edit` applied: the "next version" an upgrade brings.
-fn templates(edit: impl FnOnce(&Path)) -> TempDir {
+pub(crate) fn templates(edit: impl FnOnce(&Path)) -> TempDir {
     let dir = TempDir::new().unwrap();
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
@@ -152,7 +152,7 @@ fn templates(edit: impl FnOnce(&Path)) -> TempDir {
     dir
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -166,7 +166,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Replaces `from` with `to` in template `path` (exactly once).
-fn replace(dir: &Path, path: &str, from: &str, to: &str) {
+pub(crate) fn replace(dir: &Path, path: &str, from: &str, to: &str) {
     let file = dir.join(path);
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text.matches(from).count(), 1, "{path}: `{from}`");
@@ -291,7 +291,7 @@ fn hunk(yours: &str, theirs: &str) -> String {
 
 /// The next templates change the third line of docs/troubleshooting.md.
 /// The next templates retitle docs/monitoring.md (its first line).
-fn monitoring_title_change(t: &Path) {
+pub(crate) fn monitoring_title_change(t: &Path) {
     replace(
         t,
         "docs/monitoring.md.j2",
