@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use infra_new::check as checker;
 use infra_new::cli::{Cli, execute};
 use infra_new::plan::Plan;
 use infra_new::render::{Renderer, VERSION};
@@ -183,6 +184,7 @@ fn main() {
         &home,
         have_bin.then_some(bin.as_path()),
     );
+    check(runs, scratch.path(), have_bin.then_some(bin.as_path()));
 }
 
 fn git(dir: &Path, home: &Path, args: &[&str]) {
@@ -373,4 +375,187 @@ fn upgrade(runs: usize, scratch: &Path, home: &Path, bin: Option<&Path>) {
         ms(noop),
         show(noop_process)
     );
+}
+
+/// A compliant Deployment with its PodDisruptionBudget and HorizontalPodAutoscaler: one
+/// realistic manifest file of the 1,000 the check benchmark walks.
+fn manifest(i: usize) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc-{i}
+  namespace: bench
+  labels:
+    app.kubernetes.io/name: svc-{i}
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: svc-{i}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: svc-{i}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+      containers:
+      - name: app
+        image: ghcr.io/acme/svc-{i}:1.4.{i}
+        ports:
+        - containerPort: 8080
+        resources:
+          requests: {{cpu: 100m, memory: 128Mi}}
+          limits: {{cpu: 500m, memory: 128Mi}}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+        readinessProbe:
+          httpGet: {{path: /readyz, port: 8080}}
+        livenessProbe:
+          httpGet: {{path: /healthz, port: 8080}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: svc-{i}
+  namespace: bench
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: svc-{i}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: svc-{i}
+  namespace: bench
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: svc-{i}}}
+  minReplicas: 2
+  maxReplicas: 6
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target: {{type: Utilization, averageUtilization: 70}}
+"#
+    )
+}
+
+/// `check` over 1,000 manifest files (each a Deployment, its disruption budget and autoscaler),
+/// over the default preset's scaffold (file by file, and rendered when kubectl is on PATH), and
+/// `check --drift` of that scaffold.
+fn check(runs: usize, scratch: &Path, bin: Option<&Path>) {
+    let many = scratch.join("check-1000");
+    std::fs::create_dir_all(&many).unwrap();
+    for i in 0..1000 {
+        std::fs::write(many.join(format!("svc-{i:04}.yaml")), manifest(i)).unwrap();
+    }
+    let bytes: usize = (0..1000).map(|i| manifest(i).len()).sum();
+    let raw = checker::Options::default();
+    let report = checker::check(&many, &raw).unwrap();
+    assert_eq!(report.files_checked, 1000);
+    assert!(
+        report.findings.is_empty() && report.errors.is_empty(),
+        "{:?}",
+        report.findings.first()
+    );
+
+    let answers = presets::answers(
+        "default",
+        &[
+            ("name", "checkout"),
+            ("org", "acme"),
+            ("account", "111122223333"),
+        ],
+    )
+    .unwrap();
+    let scaffold = scratch.join("check-scaffold");
+    let tree = Renderer::embedded().unwrap().render(&answers).unwrap();
+    apply::apply_new(&Plan::for_new(&scaffold, tree).unwrap(), None).unwrap();
+    let kubectl = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    });
+
+    let process = |args: &[&str], path: &str| {
+        let bin = bin.expect("checked by the caller");
+        let status = Command::new(bin)
+            .arg("check")
+            .args(args)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+            .status;
+        assert_eq!(status.code(), Some(0), "check {args:?}");
+    };
+    let show = |d: Option<Duration>| {
+        d.map(ms)
+            .unwrap_or_else(|| "(build --release first)".into())
+    };
+    let many_arg = many.display().to_string();
+    let scaffold_arg = scaffold.display().to_string();
+
+    println!();
+    println!("| check | in-process | `infra-new check` (process) |");
+    println!("|---|---|---|");
+    let in_process = time(runs, |_| {
+        std::hint::black_box(checker::check(&many, &raw).unwrap());
+    });
+    let as_process = bin.map(|_| time(runs, |_| process(&[&many_arg], "")));
+    println!(
+        "| 1,000 manifest files ({:.1} MiB; a Deployment, PDB and HPA each) | {} | {} |",
+        bytes as f64 / (1024.0 * 1024.0),
+        ms(in_process),
+        show(as_process)
+    );
+    let in_process = time(runs, |_| {
+        std::hint::black_box(checker::check(&scaffold, &raw).unwrap());
+    });
+    let as_process = bin.map(|_| time(runs, |_| process(&[&scaffold_arg], "")));
+    println!(
+        "| default scaffold, file by file ({} files) | {} | {} |",
+        report_files(&scaffold),
+        ms(in_process),
+        show(as_process)
+    );
+    if let Some(kubectl) = &kubectl {
+        let rendered = checker::Options {
+            kubectl: Some(kubectl.clone()),
+        };
+        let in_process = time(runs, |_| {
+            std::hint::black_box(checker::check(&scaffold, &rendered).unwrap());
+        });
+        let dir = kubectl.parent().unwrap().display().to_string();
+        let as_process = bin.map(|_| time(runs, |_| process(&[&scaffold_arg], &dir)));
+        println!(
+            "| default scaffold, overlays rendered with `kubectl kustomize` | {} | {} |",
+            ms(in_process),
+            show(as_process)
+        );
+    } else {
+        println!("| default scaffold, overlays rendered | (kubectl not on PATH) | - |");
+    }
+    let renderer = Renderer::embedded().unwrap();
+    let in_process = time(runs, |_| {
+        std::hint::black_box(checker::drift::drift(&scaffold, &renderer).unwrap());
+    });
+    let as_process = bin.map(|_| time(runs, |_| process(&[&scaffold_arg, "--drift"], "")));
+    println!(
+        "| `--drift`, default scaffold | {} | {} |",
+        ms(in_process),
+        show(as_process)
+    );
+}
+
+fn report_files(dir: &Path) -> usize {
+    checker::check(dir, &checker::Options::default())
+        .unwrap()
+        .files_checked
 }
