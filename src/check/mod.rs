@@ -342,7 +342,7 @@ pub fn check(root: &Path, options: &Options) -> Result<Report, FileError> {
         }
         sources.insert(path.clone(), source);
     }
-    repo::lockfiles(&repo, &mut out);
+    repo::lockfiles(root, &repo, &mut out);
     kubernetes::check(root, &manifests, options, &mut out, &mut notes);
 
     let (findings, suppressed) = apply_suppressions(out.into_vec(), &sources);
