@@ -154,8 +154,11 @@ pub enum FileKind {
 }
 
 /// Extensions that mark a template of a file rather than the file itself.
+/// Extensions that mark something other than a Dockerfile in a name like `Dockerfile.<ext>`:
+/// a template of one, a backup, documentation, or source code about Dockerfiles.
 const TEMPLATE_EXTENSIONS: &[&str] = &[
-    "j2", "jinja", "jinja2", "tmpl", "tpl", "template", "orig", "bak", "md",
+    "j2", "jinja", "jinja2", "tmpl", "tpl", "template", "orig", "bak", "md", "txt", "rs", "go",
+    "py", "js", "ts", "java", "rb", "json", "yaml", "yml", "toml", "sh",
 ];
 
 pub fn classify(path: &str) -> FileKind {
@@ -379,6 +382,15 @@ fn ignores(text: &str) -> Vec<Ignore> {
             }
             let mut words = rest.trim().splitn(2, char::is_whitespace);
             let rule = words.next().unwrap_or("").to_owned();
+            // Prose about the syntax ("`# infra-new:ignore ID reason`") is not a suppression:
+            // an id is letters then digits, like every rule's (a typo such as DF01 still is one).
+            let letters = rule.trim_end_matches(|c: char| c.is_ascii_digit());
+            if letters.is_empty()
+                || letters.len() == rule.len()
+                || !letters.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                return None;
+            }
             let reason = words.next().unwrap_or("").trim().to_owned();
             Some(Ignore {
                 line: index + 1,
@@ -512,6 +524,7 @@ mod tests {
             ("build/api.Dockerfile", FileKind::Dockerfile),
             ("Containerfile", FileKind::Dockerfile),
             ("templates/Dockerfile.j2", FileKind::Other),
+            ("src/check/dockerfile.rs", FileKind::Other),
             ("Dockerfile.dockerignore", FileKind::Other),
             (".github/workflows/ci.yml", FileKind::GithubWorkflow),
             (".github/workflows/sub/x.yml", FileKind::Yaml),
@@ -547,6 +560,15 @@ mod tests {
             "a trailing comment is not in the leading block"
         );
         assert!(covers(&lines, 2, Some(4)));
+        assert!(
+            ignores("//! write `# infra-new:ignore ID reason` or <RULE-ID>\n").is_empty(),
+            "prose"
+        );
+        assert_eq!(
+            ignores(&format!("# {IGNORE_MARKER} DF01 typo\n")).len(),
+            1,
+            "a mistyped id is reported"
+        );
         let header = "# infra-new:ignore DF006 context is the repo root\nFROM x\n";
         assert!(covers(&header.lines().collect::<Vec<_>>(), 1, None));
     }
