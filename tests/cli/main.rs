@@ -4,6 +4,7 @@ mod alerts;
 mod azure_identity;
 mod check;
 mod check_corpus;
+mod check_kustomize;
 mod ci_verify;
 mod dashboard;
 mod new;
