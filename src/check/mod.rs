@@ -383,12 +383,12 @@ fn ignores(text: &str) -> Vec<Ignore> {
             let mut words = rest.trim().splitn(2, char::is_whitespace);
             let rule = words.next().unwrap_or("").to_owned();
             // Prose about the syntax ("`# infra-new:ignore ID reason`") is not a suppression:
-            // an id is letters then digits, like every rule's (a typo such as DF01 still is one).
-            let letters = rule.trim_end_matches(|c: char| c.is_ascii_digit());
-            if letters.is_empty()
-                || letters.len() == rule.len()
-                || !letters.chars().all(|c| c.is_ascii_alphabetic())
-            {
+            // an id starts with a letter and ends with digits, like every rule's (K8S006), so
+            // a typo such as DF01 still counts, and is reported.
+            let id_like = rule.starts_with(|c: char| c.is_ascii_alphabetic())
+                && rule.ends_with(|c: char| c.is_ascii_digit())
+                && rule.chars().all(|c| c.is_ascii_alphanumeric());
+            if !id_like {
                 return None;
             }
             let reason = words.next().unwrap_or("").trim().to_owned();

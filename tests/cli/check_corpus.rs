@@ -11,7 +11,7 @@
 //!
 //! Blank lines and lines starting with `#` are comments. An empty list means a good sample:
 //! nothing may be reported. The corpus runs without kubectl (Kustomize trees file by file);
-//! rendering is covered in `check.rs`.
+//! rendering is covered in `check_kustomize.rs`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
