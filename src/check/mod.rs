@@ -254,6 +254,14 @@ pub fn discover(root: &Path) -> Result<(Vec<String>, Vec<String>), FileError> {
     Ok((files, notes))
 }
 
+/// A file's bytes, or `None` when it is larger than [`MAX_FILE_BYTES`].
+fn read_small(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    if std::fs::metadata(path)?.len() > MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    std::fs::read(path).map(Some)
+}
+
 /// Checks the repository at `root`.
 pub fn check(root: &Path, options: &Options) -> Result<Report, FileError> {
     let (paths, mut notes) = discover(root)?;
@@ -267,21 +275,9 @@ pub fn check(root: &Path, options: &Options) -> Result<Report, FileError> {
     let mut checked = 0;
 
     for path in &paths {
-        let full = root.join(path);
-        match std::fs::metadata(&full) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => continue,
-            Ok(_) => {}
-            Err(error) => {
-                errors.push(FileError {
-                    path: path.clone(),
-                    line: None,
-                    message: error.to_string(),
-                });
-                continue;
-            }
-        }
-        let bytes = match std::fs::read(&full) {
-            Ok(bytes) => bytes,
+        let bytes = match read_small(&root.join(path)) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
             Err(error) => {
                 errors.push(FileError {
                     path: path.clone(),

@@ -184,26 +184,22 @@ struct Manifest {
     workspace: &'static [&'static str],
 }
 
+/// npm's, Yarn's, pnpm's and Bun's lockfiles: beside a package.json or at its workspace root.
+const NODE_LOCKFILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+    "bun.lockb",
+];
+
 const MANIFESTS: &[Manifest] = &[
     Manifest {
         name: "package.json",
         hint: "package-lock.json, yarn.lock, pnpm-lock.yaml or bun.lock, here or in the workspace root",
-        lockfiles: &[
-            "package-lock.json",
-            "npm-shrinkwrap.json",
-            "yarn.lock",
-            "pnpm-lock.yaml",
-            "bun.lock",
-            "bun.lockb",
-        ],
-        workspace: &[
-            "package-lock.json",
-            "npm-shrinkwrap.json",
-            "yarn.lock",
-            "pnpm-lock.yaml",
-            "bun.lock",
-            "bun.lockb",
-        ],
+        lockfiles: NODE_LOCKFILES,
+        workspace: NODE_LOCKFILES,
     },
     Manifest {
         name: "pyproject.toml",
