@@ -128,6 +128,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// How many findings are errors, and how many warnings.
+    pub fn severity_counts(&self) -> (usize, usize) {
+        let errors = self
+            .findings
+            .iter()
+            .filter(|f| f.rule.severity == Severity::Error)
+            .count();
+        (errors, self.findings.len() - errors)
+    }
+
     /// 0 clean, 1 findings, 2 when a file could not be read or parsed.
     pub fn exit_code(&self) -> i32 {
         if !self.errors.is_empty() {

@@ -90,12 +90,7 @@ pub fn human(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
     for note in &report.notes {
         writeln!(out, "{} {note}", paint(BOLD, "note:", color))?;
     }
-    let errors = report
-        .findings
-        .iter()
-        .filter(|f| f.rule.severity == Severity::Error)
-        .count();
-    let warnings = report.findings.len() - errors;
+    let (errors, warnings) = report.severity_counts();
     let mut summary = if report.findings.is_empty() {
         "no findings".to_owned()
     } else {
@@ -160,17 +155,13 @@ fn finding_json(f: &Finding) -> Value {
 
 /// One JSON document: findings, suppressed findings with their reasons, file errors, notes.
 pub fn json(report: &Report) -> Value {
-    let errors = report
-        .findings
-        .iter()
-        .filter(|f| f.rule.severity == Severity::Error)
-        .count();
+    let (errors, warnings) = report.severity_counts();
     json!({
         "version": VERSION,
         "files_checked": report.files_checked,
         "summary": {
             "errors": errors,
-            "warnings": report.findings.len() - errors,
+            "warnings": warnings,
             "suppressed": report.suppressed.len(),
             "unreadable_files": report.errors.len(),
         },

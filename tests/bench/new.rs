@@ -14,7 +14,7 @@ use infra_new::check as checker;
 use infra_new::cli::{Cli, execute};
 use infra_new::plan::Plan;
 use infra_new::render::{Renderer, VERSION};
-use infra_new::{apply, presets, upgrade};
+use infra_new::{Answers, apply, presets, upgrade};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -53,6 +53,19 @@ fn time_with_setup<T>(
     )
 }
 
+/// The answers every benchmarked scaffold is rendered with: `preset` and a name, org and account.
+fn bench_answers(preset: &str) -> Answers {
+    presets::answers(
+        preset,
+        &[
+            ("name", "checkout"),
+            ("org", "acme"),
+            ("account", "111122223333"),
+        ],
+    )
+    .unwrap()
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -78,15 +91,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for preset in presets::all() {
-        let answers = presets::answers(
-            &preset.name,
-            &[
-                ("name", "checkout"),
-                ("org", "acme"),
-                ("account", "111122223333"),
-            ],
-        )
-        .unwrap();
+        let answers = bench_answers(&preset.name);
 
         let renderer = Renderer::embedded().unwrap();
         let tree = renderer.render(&answers).unwrap();
@@ -232,15 +237,7 @@ fn upgrade(runs: usize, scratch: &Path, home: &Path, bin: Option<&Path>) {
     let source = dir.join("source");
     let source_arg = source.display().to_string();
     // What `new` does: the render, committed with the trailer that marks it as the last render.
-    let answers = presets::answers(
-        "default",
-        &[
-            ("name", "checkout"),
-            ("org", "acme"),
-            ("account", "111122223333"),
-        ],
-    )
-    .unwrap();
+    let answers = bench_answers("default");
     let plan = Plan::for_new(
         &source,
         Renderer::embedded().unwrap().render(&answers).unwrap(),
@@ -466,15 +463,7 @@ fn check(runs: usize, scratch: &Path, bin: Option<&Path>) {
         report.findings.first()
     );
 
-    let answers = presets::answers(
-        "default",
-        &[
-            ("name", "checkout"),
-            ("org", "acme"),
-            ("account", "111122223333"),
-        ],
-    )
-    .unwrap();
+    let answers = bench_answers("default");
     let scaffold = scratch.join("check-scaffold");
     let tree = Renderer::embedded().unwrap().render(&answers).unwrap();
     apply::apply_new(&Plan::for_new(&scaffold, tree).unwrap(), None).unwrap();
